@@ -52,6 +52,18 @@ class Settings:
     remote_update_url: str = ""
     remote_store_url: str = ""
     releases_kept: int = 2
+    #: processes that evaluate SPARQL queries, each with the store open read-only
+    #: (a query over the timeout is cancelled by replacing its process); 0 runs
+    #: queries in the request thread without a timeout
+    query_workers: int = 2
+    #: reverse proxies in front of the server whose X-Forwarded-* headers are trusted
+    forwarded_hops: int = 1
+    #: seconds clients and caches may keep documents and dumps (Cache-Control max-age)
+    cache_max_age: int = 300
+    #: extra RDF files served with the release (``uprgraph serve --data FILE``)
+    data_files: tuple[str, ...] = ()
+    #: example SPARQL queries (``*.rq``) offered on the query page
+    queries_dir: Path = Path("queries")
 
     @property
     def iris(self) -> IRIs:

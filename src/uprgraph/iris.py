@@ -126,6 +126,17 @@ class IRIs:
     def dataset(self) -> URIRef:
         return URIRef(self.base + "id/dataset/uprgraph")
 
+    # -- the service's own resources (endpoint, dumps, description) ----------
+    def sparql_endpoint(self) -> URIRef:
+        return URIRef(self.base + "sparql")
+
+    def dump(self, file: str) -> URIRef:
+        """A dump file of the release, as published under ``/dumps/``."""
+        return URIRef(self.base + "dumps/" + segment(file))
+
+    def void_description(self) -> URIRef:
+        return URIRef(self.base + ".well-known/void")
+
     # -- outside namespaces -----------------------------------------------
     @staticmethod
     def sdg(code: str) -> URIRef:
