@@ -85,18 +85,33 @@ def choose(offered: Iterable[Format], *, ext: str | None = None) -> Format:
             raise WebError(404, f"no {ext} representation here; offered: "
                            + ", ".join(f.extension for f in offered))
         return fmt
-    wanted = request.values.get("format") if request.method in ("GET", "HEAD", "POST") else None
+    wanted = request.args.get("format") or (
+        request.form.get("format") if request.mimetype == "application/x-www-form-urlencoded"
+        else None)
     if wanted:
-        fmt = formats.BY_NAME.get(wanted) or formats.by_media_type(wanted)
-        if fmt is None or fmt not in offered:
-            raise WebError(406, f"format {wanted!r} is not offered here; offered: "
-                           + ", ".join(f.name for f in offered))
-        return fmt
+        fmt = _by_format_param(wanted.strip().lower(), offered)
+        if fmt is not None:
+            return fmt
+        # Clients such as SPARQLWrapper send their own names; the Accept header decides then.
     fmt = formats.negotiate(request.headers.get("Accept"), offered)
     if fmt is None:
         raise WebError(406, "none of the accepted media types is offered; offered: "
                        + ", ".join(f.media_type for f in offered))
     return fmt
+
+
+#: names that clients (SPARQLWrapper, YASGUI, curl users) put in a ``format`` parameter
+_FORMAT_ALIASES = {"json-ld": "jsonld", "rdf+xml": "rdfxml", "rdf": "rdfxml", "n3": "turtle",
+                   "ttl": "turtle", "nt": "ntriples", "nq": "nquads", "srj": "json", "srx": "xml"}
+
+
+def _by_format_param(wanted: str, offered: tuple[Format, ...]) -> Format | None:
+    fmt = (formats.BY_NAME.get(_FORMAT_ALIASES.get(wanted, wanted))
+           or formats.by_media_type(wanted))
+    if fmt is not None and fmt not in offered:  # the same word for graphs: xml, json
+        graph_twin = {"xml": "rdfxml", "json": "jsonld"}.get(fmt.name)
+        fmt = formats.BY_NAME[graph_twin] if graph_twin else None
+    return fmt if fmt in offered else None
 
 
 def content_type(fmt: Format) -> str:
