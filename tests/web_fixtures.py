@@ -200,7 +200,8 @@ class Server:
 def start_waitress(app: object) -> tuple[Server, object]:
     from waitress.server import create_server
 
-    server = create_server(app, host="127.0.0.1", port=0, threads=6)
+    server = create_server(app, host="127.0.0.1", port=0, threads=6,
+                           clear_untrusted_proxy_headers=False)
     port = server.effective_port  # type: ignore[attr-defined]
     threading.Thread(target=server.run, daemon=True).start()
     return Server(f"http://127.0.0.1:{port}/", "127.0.0.1", port, app), server
