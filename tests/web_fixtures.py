@@ -68,9 +68,11 @@ def data_ttl() -> str:
                      f'upr:review <id/review/KHM/3> ; upr:recommendingState <id/state/{state}> ; '
                      f'upr:response {resp} .')
     lines.append('<id/finding/cchr/f1> a upr:Finding ; upr:headline "Fewer arrests"@en ; '
-                 'upr:bearsOn <id/recommendation/KHM/3/110.1> ; upr:quantity <id/finding/cchr/f1/q1> .')
+                 'upr:bearsOn <id/recommendation/KHM/3/110.1> ; '
+                 'upr:quantity <id/finding/cchr/f1/q1> .')
     lines.append('<id/finding/cchr/f1/q1> a upr:Quantity ; '
-                 'upr:counts "arrests"@en ; <http://www.w3.org/1999/02/22-rdf-syntax-ns#value> 12 .')
+                 'upr:counts "arrests"@en ; '
+                 '<http://www.w3.org/1999/02/22-rdf-syntax-ns#value> 12 .')
     return "\n".join(lines) + "\n"
 
 
@@ -98,7 +100,8 @@ def write_release(project: Path, release_id: str = "test-1") -> Path:
     del store
     triples = [q.triple for q in quads]
     files = {
-        "uprgraph.ttl": ("turtle", "text/turtle", ox.serialize(triples, format=ox.RdfFormat.TURTLE)),
+        "uprgraph.ttl": ("turtle", "text/turtle",
+                         ox.serialize(triples, format=ox.RdfFormat.TURTLE)),
         "uprgraph.nt.gz": ("ntriples", "application/n-triples", gzip.compress(
             ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))),
         "uprgraph.jsonld": ("jsonld", "application/ld+json",
