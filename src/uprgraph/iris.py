@@ -16,6 +16,7 @@ be read on one page:
     {base}id/document/A/HRC/41/17/Add.1        a UN document, by its symbol
     {base}graph/{kind}/{name}                  a named graph of the release
     {base}def/upr#Term                         the ontology
+    {base}sparql, {base}dumps/{file}           the endpoint and the dumps
     {base}doc/...                              documents about /id/ things
 """
 
@@ -125,6 +126,18 @@ class IRIs:
 
     def dataset(self) -> URIRef:
         return URIRef(self.base + "id/dataset/uprgraph")
+
+    # -- service URLs (the server answers them under the same base) --------
+    @property
+    def sparql_endpoint(self) -> URIRef:
+        return URIRef(self.base + "sparql")
+
+    @property
+    def void(self) -> URIRef:
+        return URIRef(self.base + ".well-known/void")
+
+    def dump(self, file_name: str) -> URIRef:
+        return URIRef(self.base + "dumps/" + file_name)
 
     # -- outside namespaces -----------------------------------------------
     @staticmethod

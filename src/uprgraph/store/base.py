@@ -58,6 +58,7 @@ class Store(Protocol):
         *,
         default_graphs: list[str] | None = None,
         named_graphs: list[str] | None = None,
+        base_iri: str | None = None,
     ) -> QueryResult: ...
 
     def __len__(self) -> int: ...

@@ -73,8 +73,10 @@ class OxigraphStore:
         *,
         default_graphs: list[str] | None = None,
         named_graphs: list[str] | None = None,
+        base_iri: str | None = None,
     ) -> OxigraphResult:
-        kwargs: dict[str, object] = {}
+        """Run a query; ``base_iri`` resolves relative IRIs (``PREFIX upr: <def/upr#>``)."""
+        kwargs: dict[str, object] = {"base_iri": base_iri}
         if default_graphs is not None:
             kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
         else:
