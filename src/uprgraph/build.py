@@ -105,6 +105,18 @@ def public_quads(
     return quads, withheld
 
 
+def _keep_described_links(items: list[Input]) -> None:
+    """Links files may map every state in the world; keep links of what the data describes."""
+    described = {s for i in items if i.role == "data" for s in i.graph.subjects(unique=True)}
+    for item in items:
+        if item.role == "links":
+            kept = Graph()
+            for triple in item.graph:
+                if triple[0] in described:
+                    kept.add(triple)
+            item.graph = kept
+
+
 def _locator(items: list[Input], project_dir: Path) -> Callable[[Node], Iterator[str]]:
     def locate(node: Node) -> Iterator[str]:
         for item in items:
@@ -140,6 +152,7 @@ def build(
     lap("parse")
     log(f"read {len(items)} files, {sum(len(i.graph) for i in items)} triples")
 
+    _keep_described_links(items)
     shapes, ontology, data = Graph(), Graph(), Graph()
     for item in items:
         target = {"shapes": shapes, "ontology": ontology}.get(item.role, data)

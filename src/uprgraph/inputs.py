@@ -21,13 +21,18 @@ from . import formats
 from .config import Settings
 
 
+#: files under data/links/ hold outward links (owl:sameAs ...) fetched once and kept
+#: offline; a build keeps only the links whose subject the data describes
+LINKS_SUBDIR = "links"
+
+
 class InputError(ValueError):
     """A source file that cannot be read; the message names the file and why."""
 
 
 @dataclass
 class Input:
-    """One source file of a build. ``role``: ontology, shapes, vocabulary or data."""
+    """One source file of a build. ``role``: ontology, shapes, vocabulary, data or links."""
 
     path: Path
     graph_iri: URIRef
@@ -63,16 +68,20 @@ def collect(settings: Settings) -> list[Input]:
         found.append(Input(path, iris.graph("ontology", path.stem), "ontology"))
     for path in _rdf_files(settings.path(settings.shapes_dir)):
         found.append(Input(path, iris.graph("shapes", path.stem), "shapes"))
+    vocab_paths = list(_rdf_files(settings.path(settings.vocabulary_dir)))
     for vocab in settings.vocabularies:
         path = settings.path(vocab)
         if not path.is_file():
             raise InputError(f"{path}: vocabulary named in the settings does not exist")
+        vocab_paths.append(path)
+    for path in vocab_paths:
         found.append(Input(path, iris.graph("vocabulary", path.name.split(".")[0]), "vocabulary"))
     data_dir = settings.path(settings.data_dir)
+    links_dir = data_dir / LINKS_SUBDIR
     for path in _rdf_files(data_dir):
-        rel = path.relative_to(data_dir).with_suffix("")
-        name = str(rel).removesuffix(".nt").removesuffix(".ttl").replace("/", "-")
-        found.append(Input(path, iris.graph("data", name), "data"))
+        rel = str(path.relative_to(data_dir)).split(".")[0]
+        role = "links" if path.is_relative_to(links_dir) else "data"
+        found.append(Input(path, iris.graph(role, rel.replace("/", "-")), role))
     if not any(i.role == "ontology" for i in found):
         raise InputError(f"{ontology_dir}: no ontology file found (expected e.g. upr.ttl)")
     return found
