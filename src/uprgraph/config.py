@@ -32,7 +32,9 @@ class Settings:
     data_dir: Path = Path("data")
     ontology_dir: Path = Path("ontology")
     shapes_dir: Path = Path("shapes")
-    #: extra vocabularies (e.g. the UN SDG KOS) added to every build
+    #: vocabularies (e.g. the UN SDG KOS) added to every build: every file of
+    #: ``vocabulary_dir`` (where ``uprgraph vocab add`` puts them) plus these files
+    vocabulary_dir: Path = Path("vocabularies")
     vocabularies: tuple[str, ...] = ()
     dataset_title: str = "uprgraph: the Universal Periodic Review as Linked Data"
     license: str = "https://creativecommons.org/licenses/by/4.0/"
@@ -85,9 +87,6 @@ class Settings:
     @property
     def imported_dir(self) -> Path:
         return self.path(self.data_dir) / "imported"
-
-
-_CASTS = {int: int, float: float, str: str, Path: Path}
 
 
 def _cast(name: str, raw: object, where: str) -> object:

@@ -16,6 +16,7 @@ be read on one page:
     {base}id/document/A/HRC/41/17/Add.1        a UN document, by its symbol
     {base}graph/{kind}/{name}                  a named graph of the release
     {base}def/upr#Term                         the ontology
+    {base}sparql, {base}dumps/{file}           the endpoint and the dumps
     {base}doc/...                              documents about /id/ things
 """
 
@@ -126,16 +127,17 @@ class IRIs:
     def dataset(self) -> URIRef:
         return URIRef(self.base + "id/dataset/uprgraph")
 
-    # -- the service's own resources (endpoint, dumps, description) ----------
+    # -- service URLs (the server answers them under the same base) --------
+    @property
     def sparql_endpoint(self) -> URIRef:
         return URIRef(self.base + "sparql")
 
-    def dump(self, file: str) -> URIRef:
-        """A dump file of the release, as published under ``/dumps/``."""
-        return URIRef(self.base + "dumps/" + segment(file))
-
-    def void_description(self) -> URIRef:
+    @property
+    def void(self) -> URIRef:
         return URIRef(self.base + ".well-known/void")
+
+    def dump(self, file_name: str) -> URIRef:
+        return URIRef(self.base + "dumps/" + file_name)
 
     # -- outside namespaces -----------------------------------------------
     @staticmethod

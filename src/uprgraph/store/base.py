@@ -81,6 +81,7 @@ class Store(Protocol):
         *,
         default_graphs: list[str] | None = None,
         named_graphs: list[str] | None = None,
+        base_iri: str | None = None,
     ) -> QueryResult: ...
 
     def graphs(self) -> list[str]: ...

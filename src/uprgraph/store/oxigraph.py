@@ -148,13 +148,15 @@ class OxigraphStore:
         *,
         default_graphs: list[str] | None = None,
         named_graphs: list[str] | None = None,
+        base_iri: str | None = None,
     ) -> OxigraphResult:
-        """Run a query; without a dataset (protocol or ``FROM``) the default graph is the union.
+        """Run a query; ``base_iri`` resolves relative IRIs (``PREFIX upr: <def/upr#>``).
 
-        A ``FROM``/``FROM NAMED`` clause only selects graphs of this store: Oxigraph
-        never fetches the IRI.
+        Without a dataset (protocol or ``FROM``) the default graph is the union of
+        the named graphs. A ``FROM``/``FROM NAMED`` clause only selects graphs of
+        this store: Oxigraph never fetches the IRI.
         """
-        kwargs: dict[str, object] = {}
+        kwargs: dict[str, object] = {"base_iri": base_iri}
         if default_graphs is not None:
             kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
         elif not analyse(sparql).uses_from:

@@ -203,7 +203,7 @@ class Site:
         add(ds, NS["rdf"] + "type", N(NS["dcat"] + "Dataset"))
         if not any(True for _ in g.quads_for_pattern(ds, N(NS["dcterms"] + "title"), None)):
             add(ds, NS["dcterms"] + "title", ox.Literal(self.settings.dataset_title, language="en"))
-        endpoint = N(str(iris.sparql_endpoint()))
+        endpoint = N(str(iris.sparql_endpoint))
         add(ds, NS["void"] + "sparqlEndpoint", endpoint)
         add(ds, NS["void"] + "vocabulary", N(str(iris.ontology)))
         add(ds, NS["void"] + "uriSpace", ox.Literal(iris.base + "id/"))
