@@ -88,5 +88,14 @@ def query_command(settings: Settings, sparql: str | None, query_file, output: st
         raise click.ClickException(f"the query does not parse: {exc}") from exc
 
 
+def _register() -> None:
+    """Commands that live beside the part of the code they drive."""
+    from .web.commands import serve
+
+    main.add_command(serve)
+
+
+_register()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

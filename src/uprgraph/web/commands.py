@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..config import ConfigError, load_settings
+from ..config import ConfigError, Settings, load_settings
 from ..store.base import StoreError
 
 HOST = click.option("--host", default=None, help="Interface to bind (default 127.0.0.1).")
@@ -30,10 +30,11 @@ GET = click.option("--get", "get_path", default=None, metavar="PATH",
 @WORKERS
 @THREADS
 @GET
-def serve(host: str | None, port: int | None, data: tuple[Path, ...], workers: int | None,
-          threads: int, get_path: str | None) -> None:
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, data: tuple[Path, ...],
+          workers: int | None, threads: int, get_path: str | None) -> None:
     """Serve the current release (and --data files): SPARQL, documents, dumps."""
-    app = make_app(host=host, port=port, data=data, workers=workers)
+    app = make_app(host=host, port=port, data=data, workers=workers, base=ctx.obj)
     settings = app.extensions["uprgraph"].settings
     if get_path is not None:
         resp = app.test_client().get(get_path)
@@ -47,12 +48,17 @@ def serve(host: str | None, port: int | None, data: tuple[Path, ...], workers: i
                    ident="uprgraph", clear_untrusted_proxy_headers=False)
 
 
-def make_app(host=None, port=None, data=(), workers=None):
-    """The app for the command line's options (errors become one readable line)."""
+def make_app(host=None, port=None, data=(), workers=None, base: Settings | None = None):
+    """The app for the command line's options (errors become one readable line).
+
+    ``base`` carries the group's ``--project`` / ``--base-iri`` when run as ``uprgraph serve``.
+    """
     from . import create_app
 
     try:
         settings = load_settings(
+            base.project_dir if base else None,
+            base_iri=base.base_iri if base else None,
             host=host, port=port, query_workers=workers,
             data_files=tuple(str(p.resolve()) for p in data) or None)
         return create_app(settings)
