@@ -7,13 +7,12 @@ from pathlib import Path
 
 import docx
 import pytest
+from import_helpers import project
 
 from uprgraph.importing import ImportFailed, import_file
 from uprgraph.records import SourceError
 from uprgraph.sources import ohchr_matrix
 from uprgraph.sources.common import ReviewOptions
-
-from import_helpers import project
 
 CYCLE2 = "ohchr-matrix/slovenia-cycle2-UPR20-thematic-list.docx"
 CYCLE3 = "ohchr-matrix/slovenia-cycle3-UPR34-thematic-list.docx"

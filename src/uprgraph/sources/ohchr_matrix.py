@@ -46,7 +46,8 @@ HEADERS = {
 POSITIONS = {"supported": SUPPORTED, "accepted": SUPPORTED, "noted": NOTED}
 
 _TITLE = re.compile(
-    r"UPR of (?P<state>.+?)\s*\(\s*(?P<cycle>\d+)\w*\s+Cycle\s*[-–—]\s*(?P<session>\d+)\w*\s+Session",
+    r"UPR of (?P<state>.+?)\s*\(\s*(?P<cycle>\d+)\w*\s+Cycle\s*[-–—]\s*"
+    r"(?P<session>\d+)\w*\s+Session",
     re.IGNORECASE,
 )
 _PARAGRAPH = re.compile(r"^\s*(\d{2,3}\.\d{1,3})\.?\s+(.*)$", re.DOTALL)
@@ -271,7 +272,7 @@ def parse(path: Path, options: ReviewOptions | None = None) -> ParsedSource:
 
 
 def _recommendation(cells, review, cluster, theme, layout, where):
-    text_lines, source = [], None
+    source = None
     for line in cells[0] + cells[1]:
         match = _SOURCE.match(line)
         if match:
@@ -306,7 +307,7 @@ def _recommendation(cells, review, cluster, theme, layout, where):
         para = _PARA_REF.search(source)
         record.position_paragraph = para.group(1) if para else None
     mode = "themes"
-    theme_lines = cells[2] + (cells[3] if layout == "cycle4" and len(cells) > 3 else [])
+    theme_lines = cells[2]
     if layout == "cycle4" and len(cells) > 3:
         theme_lines = cells[2] + ["SDGs:"] + cells[3]
     for line in theme_lines:
