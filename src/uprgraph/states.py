@@ -14,7 +14,7 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import pycountry
 
@@ -128,7 +128,7 @@ def _index() -> dict[str, str]:
     return index
 
 
-@lru_cache(maxsize=None)
+@cache
 def by_iso3(iso3: str) -> State:
     country = pycountry.countries.get(alpha_3=iso3.upper())
     if country is None:
