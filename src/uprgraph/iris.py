@@ -13,6 +13,7 @@ be read on one page:
     {base}id/finding/{source}/{local}          evidence about implementation
     {base}id/source/{slug}                     a report that findings come from
     {base}id/organisation/{slug}               a publisher or assessor
+    {base}id/import/{name}                     a file brought in by `uprgraph import`
     {base}id/document/A/HRC/41/17/Add.1        a UN document, by its symbol
     {base}graph/{kind}/{name}                  a named graph of the release
     {base}def/upr#Term                         the ontology
@@ -107,6 +108,10 @@ class IRIs:
 
     def source(self, name: str) -> URIRef:
         return self._id("source", slug(name))
+
+    def imported(self, name: str) -> URIRef:
+        """A file brought in by ``uprgraph import`` (``{base}id/import/{name}``)."""
+        return self._id("import", slug(name))
 
     def organisation(self, name: str) -> URIRef:
         return self._id("organisation", slug(name))
