@@ -90,9 +90,11 @@ def query_command(settings: Settings, sparql: str | None, query_file, output: st
 
 def _register() -> None:
     """Commands that live beside the part of the code they drive."""
+    from .sources.commands import import_
     from .web.commands import serve
 
     main.add_command(serve)
+    main.add_command(import_)
 
 
 _register()
