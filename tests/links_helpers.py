@@ -25,9 +25,12 @@ PREFIXES = """\
 """
 
 STATES = PREFIXES + """
-<id/state/SVN> a upr:State ; rdfs:label "Slovenia"@en ; upr:iso3 "SVN" ; upr:iso2 "SI" ; upr:m49 "705" .
-<id/state/FRA> a upr:State ; rdfs:label "France"@en ; upr:iso3 "FRA" ; upr:iso2 "FR" ; upr:m49 "250" .
-<id/state/KHM> a upr:State ; rdfs:label "Cambodia"@en ; upr:iso3 "KHM" ; upr:iso2 "KH" ; upr:m49 "116" .
+<id/state/SVN> a upr:State ; rdfs:label "Slovenia"@en ;
+    upr:iso3 "SVN" ; upr:iso2 "SI" ; upr:m49 "705" .
+<id/state/FRA> a upr:State ; rdfs:label "France"@en ;
+    upr:iso3 "FRA" ; upr:iso2 "FR" ; upr:m49 "250" .
+<id/state/KHM> a upr:State ; rdfs:label "Cambodia"@en ;
+    upr:iso3 "KHM" ; upr:iso2 "KH" ; upr:m49 "116" .
 """
 
 RECOMMENDATIONS = PREFIXES + """
