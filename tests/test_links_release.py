@@ -172,3 +172,13 @@ def test_sdg_links_stand_without_the_kos(tmp_path):
     build(settings)
     store = OxigraphStore.open_read_only(current(settings).store_path)
     assert coverage(store, settings.iris).figure("recommendations_with_sdg").count == 3
+
+
+def test_recommendations_per_sdg_goal_query(released):
+    from uprgraph.links.queries import recommendations_per_sdg_goal
+
+    settings, store = released
+    rows = list(store.query(recommendations_per_sdg_goal("SVN", 3),
+                            base_iri=settings.iris.base).rows())
+    got = [(r["code"].value, r["label"].value, int(r["recommendations"].value)) for r in rows]
+    assert got == [("8", "Decent work", 1), ("16", "Peace", 2)]
