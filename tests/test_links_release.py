@@ -139,6 +139,11 @@ BAD = {
                     "upr:sdg <http://metadata.un.org/sdg/18> .", "UN SDG KOS goal or target"),
     "sdg-not-in-kos": ("<id/recommendation/SVN/3/9.9> a upr:Recommendation ; upr:sdg sdg:1 .",
                        "is not a goal or target of the UN SDG KOS"),
+    "theme-mapping-pattern": ("<id/theme/t/x> <http://www.w3.org/2004/02/skos/core#closeMatch> "
+                              "<http://metadata.un.org/sdg/16.999> .",
+                              "not a goal, target or indicator"),
+    "theme-mapping-not-in-kos": ("<id/theme/t/x> <http://www.w3.org/2004/02/skos/core#relatedMatch>"
+                                 " sdg:2 .", "missing from the loaded UN SDG KOS"),
     "m49-two-digits": ('<id/state/ITA> a upr:State ; upr:iso2 "IT" ; upr:iso3 "ITA" ; '
                        'upr:m49 "80" .', "three digits"),
     "state-without-codes": ("<id/state/ITA> a upr:State .", "alpha-2"),
