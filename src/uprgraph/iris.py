@@ -15,6 +15,8 @@ be read on one page:
     {base}id/organisation/{slug}               a publisher or assessor
     {base}id/import/{name}                     a file brought in by `uprgraph import`
     {base}id/document/A/HRC/41/17/Add.1        a UN document, by its symbol
+    {base}id/m49/034                           a UN M49 area (region, sub-region)
+    {base}id/dataset/uprgraph/linkset/{target}/{predicate}   a VoID linkset
     {base}graph/{kind}/{name}                  a named graph of the release
     {base}def/upr#Term                         the ontology
     {base}sparql, {base}dumps/{file}           the endpoint and the dumps
@@ -33,6 +35,8 @@ DEFAULT_BASE = "http://localhost:8080/"
 
 SDG = Namespace("http://metadata.un.org/sdg/")
 UNDOCS = "https://undocs.org/"
+WIKIDATA = Namespace("http://www.wikidata.org/entity/")
+GEONAMES = "https://sws.geonames.org/"
 
 _SAFE_SEGMENT = re.compile(r"[^A-Za-z0-9._~-]+")
 _SDG_CODE = re.compile(r"^(?:[1-9]|1[0-7])(?:\.(?:[1-9][0-9]?|[a-z]))?$")
@@ -126,6 +130,17 @@ class IRIs:
             raise ValueError(f"empty UN document symbol: {symbol!r}")
         return self._id("document", *parts)
 
+    def m49_area(self, code: str) -> URIRef:
+        """A UN M49 region, sub-region or intermediate region (``{base}id/m49/034``)."""
+        code = code.strip()
+        if not re.fullmatch(r"[0-9]{3}", code):
+            raise ValueError(f"not a three-digit UN M49 code: {code!r}")
+        return self._id("m49", code)
+
+    def linkset(self, target: str, predicate: str) -> URIRef:
+        """A VoID linkset of the dataset: links to ``target`` with ``predicate`` (local name)."""
+        return URIRef(f"{self.dataset()}/linkset/{slug(target)}/{segment(predicate)}")
+
     def graph(self, kind: str, name: str) -> URIRef:
         return URIRef(f"{self.base}graph/{slug(kind)}/{slug(name)}")
 
@@ -156,6 +171,22 @@ class IRIs:
     @staticmethod
     def undocs(symbol: str) -> URIRef:
         return URIRef(UNDOCS + symbol.strip())
+
+    @staticmethod
+    def wikidata(qid: str) -> URIRef:
+        """A Wikidata item (``Q218``)."""
+        qid = qid.strip()
+        if not re.fullmatch(r"Q[1-9][0-9]*", qid):
+            raise ValueError(f"not a Wikidata item id: {qid!r}")
+        return WIKIDATA[qid]
+
+    @staticmethod
+    def geonames(geonames_id: str) -> URIRef:
+        """A GeoNames feature, in the form GeoNames' own RDF uses (trailing slash)."""
+        geonames_id = geonames_id.strip()
+        if not re.fullmatch(r"[1-9][0-9]*", geonames_id):
+            raise ValueError(f"not a GeoNames id: {geonames_id!r}")
+        return URIRef(f"{GEONAMES}{geonames_id}/")
 
     # -- IRI <-> URL -------------------------------------------------------
     def is_local(self, iri: str) -> bool:

@@ -1,0 +1,112 @@
+"""``uprgraph links report``: how much of the data is linked, kind by kind.
+
+Each figure is a count out of a total (recommendations with an SDG target out of
+all recommendations, ...). The report also carries the linksets, so that it and
+the VoID description of the same release state the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rdflib.namespace import FOAF, OWL
+
+from ..iris import GEONAMES, SDG, WIKIDATA, IRIs
+from ..store.base import Store
+from .linksets import Linkset, count_links
+from .m49 import SCHEMA
+
+
+@dataclass(frozen=True)
+class Figure:
+    group: str
+    name: str
+    label: str
+    count: int
+    total: int
+
+    @property
+    def share(self) -> float | None:
+        return round(self.count / self.total, 4) if self.total else None
+
+    def as_dict(self) -> dict:
+        return {"group": self.group, "name": self.name, "label": self.label,
+                "count": self.count, "total": self.total, "share": self.share}
+
+
+@dataclass
+class Report:
+    figures: list[Figure] = field(default_factory=list)
+    linksets: list[Linkset] = field(default_factory=list)
+
+    def figure(self, name: str) -> Figure:
+        return next(f for f in self.figures if f.name == name)
+
+    def as_dict(self) -> dict:
+        return {"coverage": [f.as_dict() for f in self.figures],
+                "linksets": [ls.as_dict() for ls in self.linksets]}
+
+    def render(self) -> str:
+        lines = ["Coverage of links", ""]
+        width = max((len(f.label) for f in self.figures), default=10)
+        group = None
+        for f in self.figures:
+            if f.group != group:
+                group = f.group
+                lines.append(f"{group}:")
+            share = "   n/a" if f.share is None else f"{f.share:6.1%}"
+            lines.append(f"  {f.label:<{width}}  {f.count:>7} / {f.total:<7} {share}")
+        lines += ["", "Linksets (VoID)", ""]
+        for ls in self.linksets:
+            lines.append(f"  {ls.target:<12} {ls.predicate}  {ls.triples}")
+        return "\n".join(lines) + "\n"
+
+
+def _figures(iris: IRIs) -> list[tuple[str, str, str, str, str]]:
+    """(group, name, label, class, pattern over ?x) of every figure."""
+    upr = iris.upr
+    rec, state, doc = str(upr.Recommendation), str(upr.State), str(upr.UNDocument)
+    sdg = str(SDG)
+    return [
+        ("recommendations", "recommendations_with_sdg", "with an SDG goal or target", rec,
+         f'?x <{upr.sdg}> ?g . FILTER(STRSTARTS(STR(?g), "{sdg}"))'),
+        ("recommendations", "recommendations_with_sdg_target", "with an SDG target", rec,
+         f'?x <{upr.sdg}> ?g . FILTER(STRSTARTS(STR(?g), "{sdg}") '
+         f'&& CONTAINS(STRAFTER(STR(?g), "{sdg}"), "."))'),
+        ("recommendations", "recommendations_with_source_document", "with a source document", rec,
+         f"?x <{upr.sourceDocument}> ?d"),
+        ("recommendations", "recommendations_with_paragraph", "with a paragraph number", rec,
+         f"?x <{upr.paragraph}> ?p"),
+        ("recommendations", "recommendations_with_position_source", "with a position source", rec,
+         f"?x <{upr.positionSource}> ?d"),
+        ("states", "states_with_iso_codes", "with ISO 3166-1 alpha-2 and alpha-3", state,
+         f"?x <{upr.iso2}> ?a ; <{upr.iso3}> ?b"),
+        ("states", "states_with_m49", "with an M49 code", state, f"?x <{upr.m49}> ?m"),
+        ("states", "states_with_m49_area", "with an M49 region", state,
+         f"?x <{SCHEMA.containedInPlace}> ?area"),
+        ("states", "states_with_wikidata", "with a Wikidata link", state,
+         f'?x <{OWL.sameAs}> ?w . FILTER(STRSTARTS(STR(?w), "{WIKIDATA}"))'),
+        ("states", "states_with_geonames", "with a GeoNames link", state,
+         f'?x <{OWL.sameAs}> ?w . FILTER(STRSTARTS(STR(?w), "{GEONAMES}"))'),
+        ("documents", "documents_with_page", "with an undocs.org page", doc,
+         f"?x <{FOAF.page}> ?page"),
+        ("documents", "documents_with_type", "with a document type", doc,
+         f"?x <{upr.documentType}> ?t"),
+    ]
+
+
+def _count(store: Store, cls: str, pattern: str | None) -> int:
+    where = f"?x a <{cls}> ." + (f" FILTER EXISTS {{ {pattern} }}" if pattern else "")
+    rows = list(store.query(f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {where} }}").rows())
+    return int(rows[0]["n"].value) if rows else 0  # type: ignore[union-attr]
+
+
+def coverage(store: Store, iris: IRIs) -> Report:
+    """Every coverage figure and linkset of the store's data."""
+    totals: dict[str, int] = {}
+    figures = []
+    for group, name, label, cls, pattern in _figures(iris):
+        if cls not in totals:
+            totals[cls] = _count(store, cls, None)
+        figures.append(Figure(group, name, label, _count(store, cls, pattern), totals[cls]))
+    return Report(figures, count_links(store, iris))
