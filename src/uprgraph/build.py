@@ -8,8 +8,8 @@ write dumps, description and store into a staging directory, then swap it in.
 from __future__ import annotations
 
 import hashlib
-import shutil
 import json
+import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -26,6 +26,8 @@ from tqdm import tqdm
 from . import inputs as inputs_mod
 from .config import Settings
 from .inputs import Input
+from .links.linksets import count_links, describe_linksets
+from .links.report import coverage
 from .release import layout
 from .release.describe import VOID, describe
 from .release.dumps import write_dumps
@@ -94,7 +96,7 @@ def public_quads(
     for item in items:
         graph_name = ox.NamedNode(str(item.graph_iri))
         for s, p, o in item.graph:
-            if _is_withheld(s, restricted, sub_prefixes) or _is_withheld(o, restricted, sub_prefixes):
+            if any(_is_withheld(t, restricted, sub_prefixes) for t in (s, o)):
                 withheld += 1
                 continue
             if (s, p, o) in seen:
@@ -183,6 +185,8 @@ def build(
         store.load(quads)
         stored = len(store)
         graph_counts = sorted(Counter(q.graph_name.value for q in quads).items())
+        linksets = count_links(store, settings.iris)
+        links_report = coverage(store, settings.iris)
         store.close()
         lap("load")
         if stored != len(quads):
@@ -194,7 +198,11 @@ def build(
             graphs=graph_counts,
             dumps=dumps,
         )
+        describe_linksets(description, settings, linksets)
         description.serialize(staging / layout.DESCRIPTION, format="turtle")
+        (staging / layout.LINKS_REPORT).write_text(
+            json.dumps(links_report.as_dict(), indent=2) + "\n", encoding="utf-8"
+        )
         manifest = {
             "id": release_id,
             "version": settings.version,

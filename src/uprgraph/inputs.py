@@ -20,7 +20,6 @@ from rdflib.exceptions import ParserError
 from . import formats
 from .config import Settings
 
-
 #: files under data/links/ hold outward links (owl:sameAs ...) fetched once and kept
 #: offline; a build keeps only the links whose subject the data describes
 LINKS_SUBDIR = "links"

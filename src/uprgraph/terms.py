@@ -1,4 +1,4 @@
-"""Conversions between rdflib terms (building, validating) and pyoxigraph terms (storing, serving)."""
+"""Conversions between rdflib terms (build, validation) and pyoxigraph terms (store, server)."""
 
 from __future__ import annotations
 

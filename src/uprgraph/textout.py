@@ -26,7 +26,7 @@ def render_result(result: QueryResult, output: str) -> str:
     header = result.variables
     rows = [[_text(row.get(v, "")) if v in row else "" for v in header] for row in result.rows()]
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(header)]
-    line = "  ".join("{:<%d}" % w for w in widths)
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
     out = [line.format(*header), line.format(*("-" * w for w in widths))]
     out += [line.format(*r) for r in rows]
     out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")

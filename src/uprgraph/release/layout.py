@@ -19,6 +19,7 @@ MANIFEST = "manifest.json"
 DUMPS = "dumps"
 STORE = "store"
 DESCRIPTION = "void.ttl"
+LINKS_REPORT = "links-report.json"
 BUILDING_PREFIX = ".building-"
 
 
@@ -46,6 +47,10 @@ class Release:
     @property
     def void_path(self) -> Path:
         return self.path / DESCRIPTION
+
+    @property
+    def links_report_path(self) -> Path:
+        return self.path / LINKS_REPORT
 
     @classmethod
     def open(cls, path: Path) -> Release:
