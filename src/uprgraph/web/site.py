@@ -182,6 +182,9 @@ class Site:
     def run(self, query: str, fmt: str, **kw: object):
         """Run a query through the executor (timeout, worker process); returns an Answer."""
         prefixes = tuple(self.prefixes.items()) if fmt in ("turtle", "trig") else ()
+        # relative IRIs (``PREFIX upr: <def/upr#>``, as in queries/) resolve against the
+        # data's base; on the query's first line, so error line numbers stay right
+        query = f"BASE <{self.iris.base}> {query}"
         return self.executor.run(Job(query, fmt, prefixes=prefixes, **kw))  # type: ignore[arg-type]
 
     # -- the dataset description (VoID + DCAT) --------------------------------
