@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import pytest
 import rdflib
+from conftest import ROOT, data_files
 from rdflib.namespace import OWL, RDF, RDFS
 
-from conftest import ROOT, data_files
 from uprgraph.iris import IRIs
 
 TEXT_PREDICATES = {"text", "statement", "headline", "counts", "countStatement"}
@@ -49,7 +49,8 @@ def test_text_carries_a_language_tag(seed_graph, base_iri) -> None:
     for predicate in TEXT_PREDICATES:
         for _, _, value in seed_graph.triples((None, upr[predicate], None)):
             assert isinstance(value, rdflib.Literal) and value.language == "en", (predicate, value)
-    tagged = {o.language for o in seed_graph.objects() if isinstance(o, rdflib.Literal) and o.language}
+    tagged = {o.language for o in seed_graph.objects()
+              if isinstance(o, rdflib.Literal) and o.language}
     assert tagged == {"en"}
 
 
@@ -64,12 +65,15 @@ def remint(iris: IRIs) -> dict[str, Callable[[list[str]], rdflib.URIRef | None]]
         return None
 
     def cube(p: list[str]) -> rdflib.URIRef | None:
-        return iris.cube(p[0]) if len(p) == 1 else iris.observation(p[0], p[1]) if len(p) == 2 else None
+        if len(p) == 1:
+            return iris.cube(p[0])
+        return iris.observation(p[0], p[1]) if len(p) == 2 else None
 
     return {
         "state": lambda p: iris.state(p[0]) if len(p) == 1 else None,
         "review": lambda p: iris.review(p[0], int(p[1])) if len(p) == 2 else None,
-        "recommendation": lambda p: iris.recommendation(p[0], int(p[1]), p[2]) if len(p) == 3 else None,
+        "recommendation": lambda p: (
+            iris.recommendation(p[0], int(p[1]), p[2]) if len(p) == 3 else None),
         "scheme": lambda p: iris.scheme(p[0]) if len(p) == 1 else None,
         "theme": lambda p: iris.theme(p[0], p[1]) if len(p) == 2 else None,
         "concept": lambda p: iris.concept(p[0], p[1]) if len(p) == 2 else None,
