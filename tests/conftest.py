@@ -1,4 +1,5 @@
-"""Shared fixtures: the bundled ontology, shapes and seed data, loaded as the build loads them."""
+"""Shared test set-up: where the shared fixtures live; the bundled ontology, shapes and seed
+data, loaded as the build loads them."""
 
 from __future__ import annotations
 
@@ -12,6 +13,15 @@ from uprgraph.iris import DEFAULT_BASE, IRIs
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real UPR samples beside the checkout; skip where they are absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared fixtures not found at {SHARED_DATA} (see DESIGN.md, Fixtures)")
+    return SHARED_DATA
 
 
 def data_files() -> list[Path]:

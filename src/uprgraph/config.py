@@ -32,7 +32,9 @@ class Settings:
     data_dir: Path = Path("data")
     ontology_dir: Path = Path("ontology")
     shapes_dir: Path = Path("shapes")
-    #: extra vocabularies (e.g. the UN SDG KOS) added to every build
+    #: vocabularies (e.g. the UN SDG KOS) added to every build: every file of
+    #: ``vocabulary_dir`` (where ``uprgraph vocab add`` puts them) plus these files
+    vocabulary_dir: Path = Path("vocabularies")
     vocabularies: tuple[str, ...] = ()
     dataset_title: str = "uprgraph: the Universal Periodic Review as Linked Data"
     license: str = "https://creativecommons.org/licenses/by/4.0/"
@@ -52,6 +54,18 @@ class Settings:
     remote_update_url: str = ""
     remote_store_url: str = ""
     releases_kept: int = 2
+    #: processes that evaluate SPARQL queries, each with the store open read-only
+    #: (a query over the timeout is cancelled by replacing its process); 0 runs
+    #: queries in the request thread without a timeout
+    query_workers: int = 2
+    #: reverse proxies in front of the server whose X-Forwarded-* headers are trusted
+    forwarded_hops: int = 1
+    #: seconds clients and caches may keep documents and dumps (Cache-Control max-age)
+    cache_max_age: int = 300
+    #: extra RDF files served with the release (``uprgraph serve --data FILE``)
+    data_files: tuple[str, ...] = ()
+    #: example SPARQL queries (``*.rq``) offered on the query page
+    queries_dir: Path = Path("queries")
 
     @property
     def iris(self) -> IRIs:
@@ -73,9 +87,6 @@ class Settings:
     @property
     def imported_dir(self) -> Path:
         return self.path(self.data_dir) / "imported"
-
-
-_CASTS = {int: int, float: float, str: str, Path: Path}
 
 
 def _cast(name: str, raw: object, where: str) -> object:

@@ -119,3 +119,17 @@ def negotiate(accept: str | None, offered: tuple[Format, ...] | list[Format]) ->
         if q > best_q or (q == best_q and q > 0 and rank < best_rank):
             best, best_q, best_rank = fmt, q, rank
     return best if best_q > 0 else None
+
+#: W3C's IRIs for formats (https://www.w3.org/ns/formats/), used in service descriptions
+W3C_FORMAT_IRIS = {
+    "turtle": "http://www.w3.org/ns/formats/Turtle",
+    "ntriples": "http://www.w3.org/ns/formats/N-Triples",
+    "rdfxml": "http://www.w3.org/ns/formats/RDF_XML",
+    "jsonld": "http://www.w3.org/ns/formats/JSON-LD",
+    "nquads": "http://www.w3.org/ns/formats/N-Quads",
+    "trig": "http://www.w3.org/ns/formats/TriG",
+    "json": "http://www.w3.org/ns/formats/SPARQL_Results_JSON",
+    "xml": "http://www.w3.org/ns/formats/SPARQL_Results_XML",
+    "csv": "http://www.w3.org/ns/formats/SPARQL_Results_CSV",
+    "tsv": "http://www.w3.org/ns/formats/SPARQL_Results_TSV",
+}

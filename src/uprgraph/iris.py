@@ -19,9 +19,11 @@ be read on one page:
     {base}id/cube/{slug}/{local}               one observation of that data set
     {base}id/source/{slug}                     a report that findings come from
     {base}id/organisation/{slug}               a publisher or assessor
+    {base}id/import/{name}                     a file brought in by `uprgraph import`
     {base}id/document/A/HRC/41/17/Add.1        a UN document, by its symbol
     {base}graph/{kind}/{name}                  a named graph of the release
     {base}def/upr#Term                         the ontology
+    {base}sparql, {base}dumps/{file}           the endpoint and the dumps
     {base}doc/...                              documents about /id/ things
 """
 
@@ -135,6 +137,10 @@ class IRIs:
     def source(self, name: str) -> URIRef:
         return self._id("source", slug(name))
 
+    def imported(self, name: str) -> URIRef:
+        """A file brought in by ``uprgraph import`` (``{base}id/import/{name}``)."""
+        return self._id("import", slug(name))
+
     def organisation(self, name: str) -> URIRef:
         return self._id("organisation", slug(name))
 
@@ -153,6 +159,18 @@ class IRIs:
 
     def dataset(self) -> URIRef:
         return URIRef(self.base + "id/dataset/uprgraph")
+
+    # -- service URLs (the server answers them under the same base) --------
+    @property
+    def sparql_endpoint(self) -> URIRef:
+        return URIRef(self.base + "sparql")
+
+    @property
+    def void(self) -> URIRef:
+        return URIRef(self.base + ".well-known/void")
+
+    def dump(self, file_name: str) -> URIRef:
+        return URIRef(self.base + "dumps/" + file_name)
 
     # -- outside namespaces -----------------------------------------------
     @staticmethod

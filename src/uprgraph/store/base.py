@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import IO, Protocol
 
 from ..formats import Format
 
@@ -48,6 +48,29 @@ class QueryResult:
     def serialize(self, fmt: Format) -> bytes:  # pragma: no cover - backend specific
         raise NotImplementedError
 
+    def render(
+        self, fmt: Format, *, max_rows: int = 0, prefixes: dict[str, str] | None = None
+    ) -> Rendered:  # pragma: no cover - backend specific
+        """Prepare the answer in ``fmt``, keeping at most ``max_rows`` rows or triples (0: all)."""
+        raise NotImplementedError
+
+
+class FormatMismatch(ValueError):
+    """A format that cannot carry this kind of result (e.g. Turtle for a SELECT)."""
+
+
+@dataclass
+class Rendered:
+    """A serialised answer: ``truncated`` is known before the body is written.
+
+    ``write`` sends the body to a binary output; for an answer without a row cap
+    it streams from the backend's serialiser as the query is evaluated.
+    """
+
+    kind: str
+    truncated: bool
+    write: Callable[[IO[bytes]], None]
+
 
 class Store(Protocol):
     """What a backend must do; see :class:`uprgraph.store.oxigraph.OxigraphStore`."""
@@ -58,7 +81,10 @@ class Store(Protocol):
         *,
         default_graphs: list[str] | None = None,
         named_graphs: list[str] | None = None,
+        base_iri: str | None = None,
     ) -> QueryResult: ...
+
+    def graphs(self) -> list[str]: ...
 
     def __len__(self) -> int: ...
 

@@ -6,16 +6,91 @@ plain ``SELECT`` sees all the data while ``GRAPH`` still tells sources apart.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
+from itertools import islice
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from ..formats import Format
-from .base import QueryResult, QuerySyntaxError, StoreError
+from .analysis import analyse
+from .base import FormatMismatch, QueryResult, QuerySyntaxError, Rendered, StoreError
+
+_TSV = ox.QueryResultsFormat.TSV
+
+
+class _LineCap(io.RawIOBase):
+    """A sink that keeps the first ``limit`` lines and stops the writer after them.
+
+    SPARQL TSV escapes newlines inside terms, so one line is one solution.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.buf = bytearray()
+        self.lines = 0
+        self.limit = limit
+        self.full = False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: bytes) -> int:  # type: ignore[override]
+        self.buf += b
+        self.lines += bytes(b).count(b"\n")
+        if self.lines > self.limit:
+            self.full = True
+            raise OSError("row cap reached")
+        return len(b)
+
+    def head(self) -> bytes:
+        end = -1
+        for _ in range(self.limit):
+            end = self.buf.index(b"\n", end + 1)
+        return bytes(self.buf[: end + 1])
+
+
+def _solutions_capped(native: ox.QuerySolutions, max_rows: int) -> tuple[bytes, bool]:
+    """The first ``max_rows`` solutions as TSV, and whether more existed (all in Rust)."""
+    sink = _LineCap(max_rows + 1)  # the header line + max_rows solutions
+    try:
+        native.serialize(sink, format=_TSV)
+    except OSError:
+        if not sink.full:
+            raise
+    if sink.full:
+        return sink.head(), True
+    return bytes(sink.buf), False
 
 
 class OxigraphResult(QueryResult):
+    def render(
+        self, fmt: Format, *, max_rows: int = 0, prefixes: dict[str, str] | None = None
+    ) -> Rendered:
+        native = self._native
+        if self.kind == "graph":
+            if fmt.oxigraph_rdf is None:
+                raise FormatMismatch(f"{fmt.media_type} cannot carry an RDF graph")
+            rdf = fmt.oxigraph_rdf
+            pre = prefixes if fmt.name in ("turtle", "trig") else None
+            if not max_rows:
+                return Rendered("graph", False, lambda out: ox.serialize(
+                    native, out, format=rdf, prefixes=pre))  # type: ignore[arg-type]
+            triples = list(islice(native, max_rows + 1))  # type: ignore[arg-type]
+            body = ox.serialize(triples[:max_rows], format=rdf, prefixes=pre)
+            return Rendered("graph", len(triples) > max_rows, lambda out: out.write(body))
+        if fmt.oxigraph_results is None:
+            raise FormatMismatch(f"{fmt.media_type} cannot carry {self.kind.upper()} results")
+        results = fmt.oxigraph_results
+        if self.kind == "ask" or not max_rows:
+            return Rendered(self.kind, False, lambda out: native.serialize(out, format=results))
+        tsv, truncated = _solutions_capped(native, max_rows)  # type: ignore[arg-type]
+        if fmt.name == "tsv":
+            body = tsv
+        else:
+            body = ox.parse_query_results(tsv, format=_TSV).serialize(format=results)
+        return Rendered("select", truncated, lambda out: out.write(body))
+
     def serialize(self, fmt: Format) -> bytes:
         native = self._native
         if self.kind == "graph":
@@ -73,11 +148,18 @@ class OxigraphStore:
         *,
         default_graphs: list[str] | None = None,
         named_graphs: list[str] | None = None,
+        base_iri: str | None = None,
     ) -> OxigraphResult:
-        kwargs: dict[str, object] = {}
+        """Run a query; ``base_iri`` resolves relative IRIs (``PREFIX upr: <def/upr#>``).
+
+        Without a dataset (protocol or ``FROM``) the default graph is the union of
+        the named graphs. A ``FROM``/``FROM NAMED`` clause only selects graphs of
+        this store: Oxigraph never fetches the IRI.
+        """
+        kwargs: dict[str, object] = {"base_iri": base_iri}
         if default_graphs is not None:
             kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
-        else:
+        elif not analyse(sparql).uses_from:
             kwargs["use_default_graph_as_union"] = True
         if named_graphs is not None:
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
@@ -85,6 +167,11 @@ class OxigraphStore:
             return wrap(self._store.query(sparql, **kwargs))
         except SyntaxError as exc:
             raise QuerySyntaxError(str(exc)) from exc
+
+    def load_file(self, path: Path, graph: str | None = None) -> None:
+        """Add an RDF file: triples go to ``graph``; N-Quads/TriG keep their own graphs."""
+        load_rdf_file(self._store, path, graph)
+        self._store.flush()
 
     def graphs(self) -> list[str]:
         return sorted(g.value for g in self._store.named_graphs())
@@ -94,3 +181,28 @@ class OxigraphStore:
 
     def close(self) -> None:
         del self._store
+
+
+def read_quads(path: Path, graph: str | None = None, base_iri: str | None = None):
+    """The quads of an RDF file (``.gz`` allowed); triples land in ``graph``."""
+    import gzip
+
+    from ..formats import for_path
+
+    fmt = for_path(path)
+    target = ox.NamedNode(graph) if graph else ox.DefaultGraph()
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
+        data = fh.read()
+    for quad in ox.parse(data, format=fmt.oxigraph_rdf, base_iri=base_iri):
+        if isinstance(quad.graph_name, ox.DefaultGraph) and graph:
+            yield ox.Quad(quad.subject, quad.predicate, quad.object, target)
+        else:
+            yield quad
+
+
+def load_rdf_file(store: ox.Store, path: Path, graph: str | None = None) -> None:
+    store.bulk_extend(read_quads(path, graph))
+
+
+__all__ = ["OxigraphResult", "OxigraphStore", "load_rdf_file", "read_quads"]

@@ -1,0 +1,1 @@
+"""Benchmarks of uprgraph; run with ``python -m bench``."""

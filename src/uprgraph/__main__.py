@@ -1,0 +1,5 @@
+"""``python -m uprgraph`` is the ``uprgraph`` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,219 @@
+"""``uprgraph build``: sources -> validated, public, versioned release -> store.
+
+The steps run in one direction and nothing is published until all of them
+succeed: parse every input, validate with SHACL, drop restricted material,
+write dumps, description and store into a staging directory, then swap it in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph, URIRef
+from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.term import Node
+from tqdm import tqdm
+
+from . import inputs as inputs_mod
+from .config import Settings
+from .inputs import Input
+from .release import layout
+from .release.describe import VOID, describe
+from .release.dumps import write_dumps
+from .store.oxigraph import OxigraphStore
+from .terms import to_oxigraph
+from .validate import Report, validate
+
+
+class BuildError(RuntimeError):
+    """The build stopped; nothing was published. ``report`` holds SHACL results if any."""
+
+    def __init__(self, message: str, report: Report | None = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+@dataclass
+class BuildResult:
+    release: layout.Release
+    report: Report
+    timings: dict[str, float] = field(default_factory=dict)
+    withheld: int = 0
+
+
+def _prefixes(settings: Settings) -> dict[str, str]:
+    iris = settings.iris
+    return {
+        "upr": str(iris.upr),
+        "id": iris.base + "id/",
+        "rdf": str(RDF),
+        "rdfs": str(RDFS),
+        "owl": str(OWL),
+        "xsd": str(XSD),
+        "skos": str(SKOS),
+        "prov": str(PROV),
+        "dcterms": str(DCTERMS),
+        "dcat": str(DCAT),
+        "foaf": str(FOAF),
+        "void": str(VOID),
+        "qb": "http://purl.org/linked-data/cube#",
+        "sh": "http://www.w3.org/ns/shacl#",
+        "sdg": "http://metadata.un.org/sdg/",
+    }
+
+
+def restricted_nodes(graph: Graph, settings: Settings) -> set[Node]:
+    """Everything marked ``upr:accessLevel upr:Restricted``: never published."""
+    upr = settings.iris.upr
+    return set(graph.subjects(upr.accessLevel, upr.Restricted))
+
+
+def _is_withheld(term: Node, restricted: set[Node], prefixes: tuple[str, ...]) -> bool:
+    if term in restricted:
+        return True
+    return bool(prefixes) and isinstance(term, URIRef) and str(term).startswith(prefixes)
+
+
+def public_quads(
+    items: list[Input], restricted: set[Node]
+) -> tuple[list[ox.Quad], int]:
+    """Quads of every input minus restricted material; a triple stays in its first graph only."""
+    sub_prefixes = tuple(f"{r}{sep}" for r in restricted if isinstance(r, URIRef) for sep in "/#")
+    seen: set[tuple[Node, Node, Node]] = set()
+    quads: list[ox.Quad] = []
+    withheld = 0
+    for item in items:
+        graph_name = ox.NamedNode(str(item.graph_iri))
+        for s, p, o in item.graph:
+            if _is_withheld(s, restricted, sub_prefixes) or _is_withheld(o, restricted, sub_prefixes):
+                withheld += 1
+                continue
+            if (s, p, o) in seen:
+                continue
+            seen.add((s, p, o))
+            quads.append(ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), graph_name))
+    quads.sort(key=str)
+    return quads, withheld
+
+
+def _keep_described_links(items: list[Input]) -> None:
+    """Links files may map every state in the world; keep links of what the data describes."""
+    described = {s for i in items if i.role == "data" for s in i.graph.subjects(unique=True)}
+    for item in items:
+        if item.role == "links":
+            kept = Graph()
+            for triple in item.graph:
+                if triple[0] in described:
+                    kept.add(triple)
+            item.graph = kept
+
+
+def _locator(items: list[Input], project_dir: Path) -> Callable[[Node], Iterator[str]]:
+    def locate(node: Node) -> Iterator[str]:
+        for item in items:
+            if (node, None, None) in item.graph:
+                yield item.label(project_dir)
+
+    return locate
+
+
+def build(
+    settings: Settings,
+    *,
+    progress: bool = False,
+    log: Callable[[str], None] = lambda _msg: None,
+) -> BuildResult:
+    """Build and publish a release; raise :class:`BuildError` and publish nothing on failure."""
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = round(now - clock, 3)
+        clock = now
+
+    try:
+        items = inputs_mod.collect(settings)
+        bar = tqdm(items, desc="reading", unit="file", disable=not progress, leave=False)
+        for item in bar:
+            inputs_mod.parse(item, settings.iris.base)
+    except inputs_mod.InputError as exc:
+        raise BuildError(str(exc)) from exc
+    lap("parse")
+    log(f"read {len(items)} files, {sum(len(i.graph) for i in items)} triples")
+
+    _keep_described_links(items)
+    shapes, ontology, data = Graph(), Graph(), Graph()
+    for item in items:
+        target = {"shapes": shapes, "ontology": ontology}.get(item.role, data)
+        target += item.graph
+    if progress:
+        tqdm.write(f"validating {len(data)} triples against {len(shapes)} shape triples")
+    report = validate(data, shapes, ontology, locate=_locator(items, settings.project_dir))
+    lap("validate")
+    if not report.conforms:
+        raise BuildError(
+            f"the data does not conform to the shapes; nothing was published\n\n{report.render()}",
+            report,
+        )
+
+    restricted = restricted_nodes(data, settings)
+    quads, withheld = public_quads(items, restricted)
+    del data, ontology, shapes
+    lap("filter")
+
+    digest = hashlib.sha256("\n".join(map(str, quads)).encode()).hexdigest()[:12]
+    built = datetime.now(UTC).replace(microsecond=0)
+    release_id = f"{built:%Y%m%dT%H%M%SZ}-{digest}"
+    staging = layout.start(settings, release_id)
+    try:
+        dumps = write_dumps(staging / layout.DUMPS, quads, _prefixes(settings))
+        lap("dump")
+        store = OxigraphStore.create(staging / layout.STORE)
+        store.load(quads)
+        stored = len(store)
+        graph_counts = sorted(Counter(q.graph_name.value for q in quads).items())
+        store.close()
+        lap("load")
+        if stored != len(quads):
+            raise BuildError(f"store holds {stored} quads, expected {len(quads)}")
+        description = describe(
+            settings,
+            built=built.isoformat().replace("+00:00", "Z"),
+            triples=len(quads),
+            graphs=graph_counts,
+            dumps=dumps,
+        )
+        description.serialize(staging / layout.DESCRIPTION, format="turtle")
+        manifest = {
+            "id": release_id,
+            "version": settings.version,
+            "built": built.isoformat().replace("+00:00", "Z"),
+            "base_iri": settings.iris.base,
+            "triples": len(quads),
+            "withheld": withheld,
+            "graphs": [{"iri": g, "triples": n} for g, n in graph_counts],
+            "dumps": [d.as_dict() for d in dumps],
+            "inputs": [
+                {"file": i.label(settings.project_dir), "graph": str(i.graph_iri),
+                 "role": i.role, "triples": len(i.graph)}
+                for i in items
+            ],
+        }
+        (staging / layout.MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+        release = layout.publish(settings, staging, release_id)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    lap("publish")
+    return BuildResult(release=release, report=report, timings=timings, withheld=withheld)

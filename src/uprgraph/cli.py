@@ -1,0 +1,103 @@
+"""The ``uprgraph`` command: thin commands over the build, the store and the server."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .build import BuildError, build
+from .config import ConfigError, Settings, load_settings
+from .release import ReleaseError, current
+from .store.base import QuerySyntaxError, StoreError
+from .store.oxigraph import OxigraphStore
+from .textout import render_result
+
+PROJECT_OPTION = click.option(
+    "--project", "project_dir", type=click.Path(file_okay=False, path_type=Path),
+    default=None, help="Project directory (default: the working directory).",
+)
+BASE_OPTION = click.option(
+    "--base-iri", default=None, help="Canonical base of the data's IRIs (setting base_iri).",
+)
+QUIET_OPTION = click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+
+
+def settings_from(ctx: click.Context) -> Settings:
+    return ctx.obj
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="uprgraph")
+@PROJECT_OPTION
+@BASE_OPTION
+@click.pass_context
+def main(ctx: click.Context, project_dir: Path | None, base_iri: str | None) -> None:
+    """Publish the UN Universal Periodic Review as validated Linked Data."""
+    try:
+        ctx.obj = load_settings(project_dir, base_iri=base_iri)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.command("build")
+@QUIET_OPTION
+@click.pass_obj
+def build_command(settings: Settings, quiet: bool) -> None:
+    """Validate the sources and publish a new release (dumps, description, store)."""
+    progress = not quiet and sys.stderr.isatty()
+    say = (lambda _m: None) if quiet else (lambda m: click.echo(m, err=True))
+    try:
+        result = build(settings, progress=progress, log=say)
+    except BuildError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    manifest = result.release.manifest
+    say(
+        f"published release {manifest['id']}: {manifest['triples']} triples in "
+        f"{len(manifest['graphs'])} graphs, {result.withheld} restricted statement(s) withheld\n"
+        f"  at {result.release.path}\n"
+        f"  timings (s): {', '.join(f'{k} {v}' for k, v in result.timings.items())}"
+    )
+    for warning in (r for r in result.report.results if r.severity != "Violation"):
+        say(warning.render())
+
+
+@main.command("query")
+@click.argument("sparql", required=False)
+@click.option("--file", "-f", "query_file", type=click.File("r", encoding="utf-8"),
+              help="Read the query from a .rq file.")
+@click.option("--format", "output", type=click.Choice(["table", "csv", "json"]),
+              default="table", show_default=True,
+              help="json is the SPARQL 1.1 Query Results JSON Format.")
+@click.pass_obj
+def query_command(settings: Settings, sparql: str | None, query_file, output: str) -> None:
+    """Answer a SPARQL query against the published release's store."""
+    if (sparql is None) == (query_file is None):
+        raise click.UsageError("give the query either as an argument or with --file, not both")
+    text = sparql if sparql is not None else query_file.read()
+    try:
+        store = OxigraphStore.open_read_only(current(settings).store_path)
+        result = store.query(text, base_iri=settings.iris.base)
+        click.echo(render_result(result, output), nl=False)
+    except (ReleaseError, StoreError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    except QuerySyntaxError as exc:
+        raise click.ClickException(f"the query does not parse: {exc}") from exc
+
+
+def _register() -> None:
+    """Commands that live beside the part of the code they drive."""
+    from .sources.commands import import_
+    from .web.commands import serve
+
+    main.add_command(serve)
+    main.add_command(import_)
+
+
+_register()
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

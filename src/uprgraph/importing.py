@@ -1,0 +1,279 @@
+"""`uprgraph import`: detect the format, read, check, convert and record a source file.
+
+What an import leaves in ``data/imported/`` (the user's working data, which the
+next ``uprgraph build`` reads like any other data file):
+
+- ``<name>.nt``          the recommendations as N-Triples (sorted, so identical input
+                         gives an identical file);
+- ``<name>.json``        the manifest: source path, SHA-256, format, options, import
+                         time, counts, rejected rows and warnings;
+- ``<name>.report.txt``  every rejected row and warning, one a line.
+
+Rows that fail the readers' checks or the SHACL shapes (``shapes/*.ttl``) are
+left out and reported; ``strict`` makes any of them fatal, and then nothing is
+written. Files are written whole and renamed into place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rdflib import Graph, URIRef
+from tqdm import tqdm
+
+from . import formats
+from .config import Settings
+from .graph.recommendations import GraphBuilder, ImportInfo
+from .iris import slug
+from .records import ParsedSource, Problem, Recommendation, SourceError
+from .sources import ohchr_matrix, upr_info
+from .sources.common import ReviewOptions
+from .validate import validate
+
+READERS = {ohchr_matrix.FORMAT: ohchr_matrix.parse, upr_info.FORMAT: upr_info.parse}
+
+
+class ImportFailed(ValueError):
+    """The import was refused; nothing was written. ``problems`` lists why, row by row."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+
+
+@dataclass
+class ImportResult:
+    name: str
+    manifest: dict
+    rejected: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    unchanged: bool = False
+    #: other imports whose recommendations this one replaced: name -> count
+    superseded: dict[str, int] = field(default_factory=dict)
+
+
+def detect(path: Path) -> str:
+    """The format of a source file, from its content (and name)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(512)
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read: {exc.strerror}") from None
+    if head.startswith(b"PK\x03\x04"):
+        return ohchr_matrix.FORMAT
+    if upr_info.looks_like(head):
+        return upr_info.FORMAT
+    raise SourceError(
+        f"{path.name}: unknown format: neither an OHCHR matrix (.docx) nor a UPR Info "
+        "export (CSV with columns To, To-Rgrp, ..., Session)"
+    )
+
+
+def _project_graph(settings: Settings, folder: Path) -> Graph:
+    graph = Graph()
+    if folder.is_dir():
+        for path in sorted(folder.glob("*")):
+            try:
+                fmt = formats.for_path(path)
+            except formats.UnknownFormat:
+                continue
+            graph.parse(str(path), format=fmt.rdflib, publicID=settings.iris.base)
+    return graph
+
+
+def _write(path: Path, data: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(data, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _ntriples(graph: Graph) -> str:
+    lines = graph.serialize(format="nt", encoding="utf-8").decode("utf-8").splitlines()
+    return "\n".join(sorted(line for line in lines if line.strip())) + "\n"
+
+
+def manifest_path(settings: Settings, name: str) -> Path:
+    return settings.imported_dir / f"{name}.json"
+
+
+def list_imports(settings: Settings) -> list[dict]:
+    folder = settings.imported_dir
+    if not folder.is_dir():
+        return []
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
+
+
+def remove_import(settings: Settings, name: str) -> list[Path]:
+    """Delete an import's files; the next build no longer includes it."""
+    paths = [settings.imported_dir / f"{name}{ext}" for ext in (".nt", ".json", ".report.txt")]
+    if not paths[1].exists():
+        known = ", ".join(m["name"] for m in list_imports(settings)) or "none"
+        raise ImportFailed(f"no import named {name!r} (imports: {known})")
+    removed = [p for p in paths if p.exists()]
+    for path in removed:
+        path.unlink()
+    return removed
+
+
+def _shacl(settings: Settings, graph: Graph, iris_of: dict[URIRef, Recommendation],
+           name: str) -> list[Problem]:
+    """SHACL problems of the imported graph, one per recommendation that must go."""
+    shapes = _project_graph(settings, settings.path(settings.shapes_dir))
+    if not len(shapes):
+        return []
+    ontology = _project_graph(settings, settings.path(settings.ontology_dir))
+    report = validate(graph, shapes, ontology if len(ontology) else None)
+    problems: dict[URIRef, Problem] = {}
+    for result in report.violations:
+        focus = URIRef(result.focus)
+        hit = [focus] if focus in iris_of else [s for s in graph.subjects(None, focus)
+                                               if s in iris_of]
+        if not hit:
+            raise ImportFailed(f"{name}: SHACL: {result.message} (node {result.focus})")
+        for iri in hit:
+            problems.setdefault(iri, Problem(
+                name, iris_of[iri].location,
+                f"SHACL: {result.message}" + (f" ({result.path})" if result.path else "")))
+    return list(problems.values())
+
+
+def _counts(recs: list[Recommendation]) -> dict:
+    return {
+        "recommendations": len(recs),
+        "supported": sum(1 for r in recs if r.response == "Supported"),
+        "noted": sum(1 for r in recs if r.response == "Noted"),
+        "recommending_state_links": sum(len(r.recommending_states) for r in recs),
+        "by_session": dict(sorted(Counter(str(r.review.session) for r in recs).items(),
+                                  key=lambda kv: (len(kv[0]), kv[0]))),
+        "by_state": dict(sorted(Counter(r.review.state.iso3 for r in recs).items())),
+    }
+
+
+def import_file(
+    settings: Settings,
+    path: Path,
+    options: ReviewOptions | None = None,
+    *,
+    name: str | None = None,
+    strict: bool = False,
+    progress: bool = False,
+    log: Callable[[str], None] = lambda _m: None,
+) -> ImportResult:
+    """Import one file into ``data/imported/``; raise :class:`ImportFailed` or SourceError."""
+    options = options or ReviewOptions()
+    path = Path(path)
+    fmt = detect(path)
+    name = slug(name or path.stem)
+    data = path.read_bytes()
+    sha256 = hashlib.sha256(data).hexdigest()
+    parsed: ParsedSource = READERS[fmt](path, options)
+    log(f"read {parsed.rows} rows of {path.name} ({fmt}, layout {parsed.layout}): "
+        f"{len(parsed.recommendations)} recommendations, {len(parsed.errors)} rejected")
+    if strict and parsed.errors:
+        raise ImportFailed(f"{path.name}: {len(parsed.errors)} row(s) rejected (--strict); "
+                           "nothing imported", parsed.errors)
+    previous = _previous(settings, name)
+    same_input = bool(previous and previous.get("sha256") == sha256
+                      and previous.get("options") == options.as_dict())
+    imported = (previous["imported"] if same_input
+                else datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"))
+    info = ImportInfo(name, path.name, sha256, fmt, imported)
+    recs = list(parsed.recommendations)
+    rejected = list(parsed.errors)
+    graph, iris_of = _graph(settings, info, parsed, recs, progress)
+    shacl = _shacl(settings, graph, iris_of, path.name)
+    if shacl:
+        if strict:
+            raise ImportFailed(f"{path.name}: {len(shacl)} recommendation(s) fail the shapes "
+                               "(--strict); nothing imported", shacl)
+        bad = {p.location for p in shacl}
+        recs = [r for r in recs if r.location not in bad]
+        rejected += shacl
+        graph, iris_of = _graph(settings, info, parsed, recs, progress)
+        again = _shacl(settings, graph, iris_of, path.name)
+        if again:
+            raise ImportFailed(f"{path.name}: still failing the shapes after leaving out "
+                               f"{len(shacl)} recommendation(s); nothing imported", again)
+    manifest = {
+        "name": name,
+        "source": str(path.resolve()),
+        "file": path.name,
+        "sha256": sha256,
+        "format": fmt,
+        "layout": parsed.layout,
+        "options": options.as_dict(),
+        "imported": imported,
+        "rows": parsed.rows,
+        **_counts(recs),
+        "triples": len(graph),
+        "graph_file": f"{name}.nt",
+        "rejected": [{"location": p.location, "reason": p.reason} for p in rejected],
+        "warnings": [{"location": p.location, "reason": p.reason} for p in parsed.warnings],
+    }
+    folder = settings.imported_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    nt_text = _ntriples(graph)
+    nt_path = folder / f"{name}.nt"
+    unchanged = (same_input and nt_path.exists()
+                 and nt_path.read_text(encoding="utf-8") == nt_text)
+    result = ImportResult(name, manifest, rejected, parsed.warnings, unchanged)
+    if fmt == upr_info.FORMAT:
+        result.superseded = _supersede(settings, name, fmt, set(iris_of))
+    if not unchanged:
+        _write(nt_path, nt_text)
+    report = "".join(f"rejected\t{p.location}\t{p.reason}\n" for p in rejected)
+    report += "".join(f"warning\t{p.location}\t{p.reason}\n" for p in parsed.warnings)
+    _write(folder / f"{name}.report.txt", report)
+    _write(manifest_path(settings, name), json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    return result
+
+
+def _previous(settings: Settings, name: str) -> dict | None:
+    path = manifest_path(settings, name)
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def _graph(settings, info, parsed, recs, progress):
+    builder = GraphBuilder(settings.iris, info)
+    iris_of: dict[URIRef, Recommendation] = {}
+    for rec in tqdm(recs, desc="converting", unit="rec", disable=not progress, leave=False):
+        iris_of[builder.recommendation(rec)] = rec
+    used = {c for r in recs for c in r.themes}
+    for mapping in parsed.mappings:
+        if mapping.source in used:
+            builder.mapping(mapping)
+    return builder.graph, iris_of
+
+
+def _supersede(settings: Settings, name: str, fmt: str, iris: set[URIRef]) -> dict[str, int]:
+    """Drop from older imports of the same format the recommendations this one restates.
+
+    A newer UPR Info export mints the same IRIs for the same recommendations;
+    its statements replace the older file's rather than adding to them.
+    """
+    done: dict[str, int] = {}
+    wanted = {f"<{iri}>" for iri in iris}
+    for manifest in list_imports(settings):
+        if manifest["name"] == name or manifest.get("format") != fmt:
+            continue
+        nt_path = settings.imported_dir / manifest["graph_file"]
+        lines = nt_path.read_text(encoding="utf-8").splitlines()
+        kept = [line for line in lines if line.split(" ", 1)[0] not in wanted]
+        dropped = {line.split(" ", 1)[0] for line in lines} & wanted
+        if not dropped:
+            continue
+        _write(nt_path, "\n".join(kept) + "\n")
+        manifest["recommendations"] -= len(dropped)
+        manifest["triples"] = len(kept)
+        manifest.setdefault("superseded", {})[name] = len(dropped)
+        _write(manifest_path(settings, manifest["name"]),
+               json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+        done[manifest["name"]] = len(dropped)
+    return done

@@ -1,0 +1,52 @@
+"""The Linked Data server: ``create_app()`` builds the Flask application.
+
+Blueprints, one per concern: :mod:`.sparql` (the SPARQL 1.1 Protocol),
+:mod:`.resources` (``/id/`` -> ``/doc/``, ``/def/``), :mod:`.dumps` (dumps,
+VoID/DCAT) and :mod:`.pages` (home). Views return plain data; :mod:`.render`
+turns it into HTML or RDF. Queries run through :mod:`.executor` (worker
+processes with a timeout) on the store chosen in :mod:`.site`.
+"""
+
+from __future__ import annotations
+
+import atexit
+from typing import Any
+
+from flask import Flask
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from ..config import Settings, load_settings
+
+
+def create_app(
+    settings: Settings | None = None, test_config: dict[str, Any] | None = None
+) -> Flask:
+    """The application for ``settings`` (loaded from the project when None)."""
+    from . import dumps, pages, resources, sparql
+    from .render import error_response
+    from .site import Site
+
+    settings = settings or load_settings()
+    app = Flask(__name__)
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        MAX_FORM_MEMORY_SIZE=settings.max_request_bytes,
+        JSON_SORT_KEYS=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+    site = Site(settings)
+    app.extensions["uprgraph"] = site
+    atexit.register(site.close)
+    for bp in (pages.bp, sparql.bp, resources.bp, dumps.bp):
+        app.register_blueprint(bp)
+    app.register_error_handler(HTTPException, error_response)
+    if settings.forwarded_hops > 0:
+        hops = settings.forwarded_hops
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
+    return app
+
+
+__all__ = ["create_app"]

@@ -1,0 +1,248 @@
+"""``/sparql``: the SPARQL 1.1 Protocol, read-only, with a query page for browsers.
+
+Reading a request (:func:`read_request`) is kept apart from answering it
+(:func:`answer`), so every protocol error is raised in one place with the
+status the protocol asks for and a message that says what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, request
+from rdflib import RDF, XSD, Graph, Literal, Namespace, URIRef
+
+from .. import formats
+from ..formats import BY_NAME, RDF_FORMATS, RESULT_FORMATS, W3C_FORMAT_IRIS
+from ..store.analysis import analyse
+from ..store.base import StoreError
+from .executor import Busy, QueryError, QueryTimeout
+from .render import CORS, WebError, choose, content_type, html, term_view, urls
+
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+VOID = Namespace("http://rdfs.org/ns/void#")
+HTML = BY_NAME["html"]
+SD_FORMATS = (BY_NAME["turtle"], BY_NAME["rdfxml"], BY_NAME["jsonld"], BY_NAME["ntriples"])
+FORM = "application/x-www-form-urlencoded"
+DIRECT = "application/sparql-query"
+READ_ONLY = "this endpoint is read-only: SPARQL Update is refused and nothing was executed"
+
+bp = Blueprint("sparql", __name__)
+
+
+def _pairs(raw: bytes, where: str) -> list[tuple[str, str]]:
+    try:
+        return parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict",
+                         strict_parsing=False)
+    except UnicodeDecodeError:
+        raise WebError(400, f"the {where} is not valid UTF-8 (SPARQL requests must be UTF-8)") \
+            from None
+
+
+def _utf8_charset() -> None:
+    charset = request.mimetype_params.get("charset")
+    if charset and charset.lower().replace("-", "") != "utf8":
+        raise WebError(415, f"charset {charset!r} is not supported: send UTF-8")
+
+
+def read_request() -> tuple[str | None, list[str] | None, list[str] | None]:
+    """The query and the protocol's dataset from a GET or POST; raises WebError."""
+    limit = current_app.extensions["uprgraph"].settings.max_request_bytes
+    if request.content_length and request.content_length > limit:
+        raise WebError(413, f"the request body is larger than the {limit} bytes accepted")
+    url = _pairs(request.query_string, "query string")
+    if len(request.query_string) > limit:
+        raise WebError(414, f"the URL is longer than the {limit} bytes accepted; POST the query")
+    params = url
+    body_query: str | None = None
+    if request.method == "POST":
+        mimetype = request.mimetype
+        if mimetype == "application/sparql-update":
+            raise WebError(403, READ_ONLY)
+        if mimetype == FORM:
+            _utf8_charset()
+            params = _pairs(request.get_data(cache=False), "request body")
+            if any(k == "query" for k, _ in url):
+                raise WebError(400, "the query is given twice (in the URL and in the body)")
+        elif mimetype == DIRECT:
+            _utf8_charset()
+            try:
+                body_query = request.get_data(cache=False).decode("utf-8")
+            except UnicodeDecodeError:
+                raise WebError(400, "the query is not valid UTF-8 (SPARQL requests must be UTF-8)"
+                               ) from None
+        elif not mimetype:
+            raise WebError(415, f"a POST needs a Content-Type: {FORM} or {DIRECT}")
+        else:
+            raise WebError(415, f"Content-Type {mimetype!r} is not accepted: use {FORM} or "
+                           f"{DIRECT} (this endpoint is read-only)")
+    if any(k in ("update", "using-graph-uri", "using-named-graph-uri") for k, _ in params):
+        raise WebError(403, READ_ONLY)
+    queries = [v for k, v in params if k == "query"]
+    if body_query is not None:
+        queries.append(body_query)
+    if len(queries) > 1:
+        raise WebError(400, f"{len(queries)} queries were given; send exactly one `query`")
+    defaults = [v for k, v in params if k == "default-graph-uri"]
+    named = [v for k, v in params if k == "named-graph-uri"]
+    if not queries:
+        if request.method == "POST":
+            raise WebError(400, "the request has no `query`")
+        return None, None, None
+    return queries[0], defaults or None, named or None
+
+
+def answer(query: str, defaults: list[str] | None, named: list[str] | None) -> Response:
+    site = current_app.extensions["uprgraph"]
+    info = analyse(query)
+    if info.is_update:
+        raise WebError(403, READ_ONLY)
+    if info.uses_service:
+        raise WebError(400, "SERVICE is not allowed here: this endpoint never sends requests "
+                       "to other services; run federated queries from your own client")
+    offered = (*RDF_FORMATS, HTML) if info.kind == "graph" else (*RESULT_FORMATS, HTML)
+    if not query.strip():
+        raise WebError(400, "the query is empty")
+    fmt = choose(offered)
+    wire = fmt
+    if fmt is HTML:
+        wire = BY_NAME["ntriples"] if info.kind == "graph" else BY_NAME["json"]
+    kw = {"default_graphs": tuple(defaults) if defaults is not None else None,
+          "named_graphs": tuple(named) if named is not None else None,
+          "max_rows": site.settings.max_rows}
+    try:
+        result = site.run(query, wire.name, **kw)
+    except QueryError as exc:
+        if exc.kind == "syntax":
+            raise WebError(400, f"syntax error in the query: {exc}") from None
+        if exc.kind == "format":
+            raise WebError(406, f"{exc}; offered for this query: "
+                           + ", ".join(f.media_type for f in offered)) from None
+        raise WebError(500, f"the store failed: {exc}") from None
+    except QueryTimeout as exc:
+        raise WebError(503, f"{exc}; narrow the query or add a LIMIT",
+                       {"Retry-After": "1"}) from None
+    except Busy as exc:
+        raise WebError(503, str(exc), {"Retry-After": "1"}) from None
+    except StoreError as exc:
+        raise WebError(502, f"the store is not reachable: {exc}") from None
+    headers = {**CORS, "Vary": "Accept"}
+    if result.truncated:
+        n = site.settings.max_rows
+        headers.update({"X-SPARQL-Truncated": "true", "X-SPARQL-Max-Rows": str(n),
+                        "Warning": f'199 - "results truncated to the first {n} rows"'})
+    if fmt is HTML:
+        return _results_page(query, result.kind, result.read(), result.truncated, headers)
+    resp = Response(result, content_type=content_type(fmt), headers=headers)
+    resp.call_on_close(result.close)
+    return resp
+
+
+def _results_page(query: str, kind: str, body: bytes, truncated: bool, headers: dict) -> Response:
+    site = current_app.extensions["uprgraph"]
+    u = urls()
+    variables: list[str] = []
+    rows: list[list] = []
+    boolean = None
+    if kind == "graph":
+        variables = ["subject", "predicate", "object"]
+        triples = [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
+        rows = [[term_view(t.subject, {}, u, site.prefixes),
+                 term_view(t.predicate, {}, u, site.prefixes),
+                 term_view(t.object, {}, u, site.prefixes)] for t in triples]
+    else:
+        data = json.loads(body)
+        if "boolean" in data:
+            boolean = data["boolean"]
+        else:
+            variables = data["head"]["vars"]
+            sols = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+            rows = [[term_view(s[v], {}, u, site.prefixes) if s[v] is not None else None
+                     for v in variables] for s in sols]
+    resp = html("sparql.html", query=query, variables=variables, rows=rows, boolean=boolean,
+                truncated=truncated, max_rows=site.settings.max_rows,
+                examples=examples(site.settings.path(site.settings.queries_dir)),
+                alternates=[(f, u.path("sparql", query=query, format=f.name))
+                            for f in (RDF_FORMATS if kind == "graph" else RESULT_FORMATS)])
+    resp.headers.update(headers)
+    return resp
+
+
+def examples(folder: Path) -> list[dict[str, str]]:
+    """Example queries: every ``*.rq`` in the folder, titled by its first comment line."""
+    return list(_examples(str(folder), _mtime(folder)))
+
+
+def _mtime(folder: Path) -> float:
+    try:
+        return folder.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+@lru_cache(maxsize=8)
+def _examples(folder: str, _mtime: float) -> tuple[dict[str, str], ...]:
+    found = []
+    for path in sorted(Path(folder).glob("*.rq")):
+        text = path.read_text(encoding="utf-8")
+        first = next((ln.lstrip("# ").strip() for ln in text.splitlines() if ln.startswith("#")),
+                     path.stem.replace("_", " "))
+        found.append({"name": path.stem, "title": first, "query": text})
+    return tuple(found)
+
+
+def service_description(endpoint: str, fmt: formats.Format) -> bytes:
+    site = current_app.extensions["uprgraph"]
+    g = Graph()
+    g.bind("sd", SD)
+    g.bind("void", VOID)
+    ep = URIRef(endpoint)
+    g.add((ep, RDF.type, SD.Service))
+    g.add((ep, SD.endpoint, ep))
+    g.add((ep, SD.supportedLanguage, SD.SPARQL11Query))
+    g.add((ep, SD.feature, SD.UnionDefaultGraph))
+    for iri in W3C_FORMAT_IRIS.values():
+        g.add((ep, SD.resultFormat, URIRef(iri)))
+    ds = URIRef(endpoint + "#dataset")
+    dg = URIRef(endpoint + "#default-graph")
+    g.add((ep, SD.defaultDataset, ds))
+    g.add((ds, RDF.type, SD.Dataset))
+    g.add((ds, SD.defaultGraph, dg))
+    g.add((dg, RDF.type, SD.Graph))
+    manifest = site.release.manifest if site.release else {}
+    if manifest.get("triples") is not None:
+        g.add((dg, VOID.triples, Literal(int(manifest["triples"]), datatype=XSD.integer)))
+    g.add((ep, URIRef("http://www.w3.org/2000/01/rdf-schema#seeAlso"),
+           URIRef(urls().path(".well-known/void"))))
+    for graph in manifest.get("graphs", []):
+        name = graph if isinstance(graph, str) else graph.get("iri") or graph.get("name")
+        if name:
+            node = URIRef(f"{endpoint}#graph-{len(g)}")
+            g.add((ds, SD.namedGraph, node))
+            g.add((node, SD.name, URIRef(name)))
+    return g.serialize(format=fmt.rdflib, encoding="utf-8")
+
+
+@bp.route("/sparql", methods=["GET", "POST", "OPTIONS"])
+def endpoint() -> Response:
+    if request.method == "OPTIONS":
+        return Response(status=204, headers={
+            **CORS, "Allow": "GET, POST, OPTIONS, HEAD",
+            "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+            "Access-Control-Allow-Headers": "Accept, Content-Type",
+            "Access-Control-Max-Age": "86400"})
+    query, defaults, named = read_request()
+    if query is not None:
+        return answer(query, defaults, named)
+    fmt = choose((*SD_FORMATS, HTML))
+    if fmt is HTML:
+        site = current_app.extensions["uprgraph"]
+        return html("sparql.html", query=None, variables=[], rows=[], boolean=None,
+                    truncated=False, max_rows=site.settings.max_rows, alternates=[],
+                    examples=examples(site.settings.path(site.settings.queries_dir)))
+    body = service_description(request.base_url, fmt)
+    return Response(body, content_type=content_type(fmt), headers={**CORS, "Vary": "Accept"})
