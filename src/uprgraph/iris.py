@@ -10,7 +10,13 @@ be read on one page:
     {base}id/recommendation/KHM/3/110.1        paragraph of the outcome report
     {base}id/scheme/{scheme}                   a SKOS concept scheme
     {base}id/theme/{scheme}/{code}             a concept of that scheme
+    {base}id/concept/{scheme}/{code}           a concept of a non-theme scheme (regional groups)
     {base}id/finding/{source}/{local}          evidence about implementation
+    {base}id/finding/{source}/{local}/q1       a quantity a finding states
+    {base}id/mechanism/{slug}                  a review mechanism (the UPR)
+    {base}id/place/KHM/{slug}                  a place within a state
+    {base}id/cube/{slug}                       a Data Cube data set (theme counts)
+    {base}id/cube/{slug}/{local}               one observation of that data set
     {base}id/source/{slug}                     a report that findings come from
     {base}id/organisation/{slug}               a publisher or assessor
     {base}id/import/{name}                     a file brought in by `uprgraph import`
@@ -109,6 +115,28 @@ class IRIs:
 
     def finding(self, source: str, local_id: str) -> URIRef:
         return self._id("finding", slug(source), segment(local_id))
+
+    def quantity(self, source: str, local_id: str, n: int) -> URIRef:
+        """The ``n``-th figure (1-based) a finding states, below the finding's IRI."""
+        return URIRef(f"{self.finding(source, local_id)}/q{int(n)}")
+
+    def concept(self, scheme: str, code: str) -> URIRef:
+        """A concept of a scheme that is not a theme vocabulary (e.g. regional groups)."""
+        return self._id("concept", slug(scheme), segment(code))
+
+    def mechanism(self, name: str) -> URIRef:
+        return self._id("mechanism", slug(name))
+
+    def place(self, iso3: str, name: str) -> URIRef:
+        """A place within the state ``iso3``."""
+        return self._id("place", iso3.upper(), slug(name))
+
+    def cube(self, name: str) -> URIRef:
+        """A Data Cube data set, such as the theme counts one source states."""
+        return self._id("cube", slug(name))
+
+    def observation(self, cube: str, local_id: str) -> URIRef:
+        return URIRef(f"{self.cube(cube)}/{segment(local_id)}")
 
     def source(self, name: str) -> URIRef:
         return self._id("source", slug(name))
