@@ -79,6 +79,7 @@ def remint(iris: IRIs) -> dict[str, Callable[[list[str]], rdflib.URIRef | None]]
         "concept": lambda p: iris.concept(p[0], p[1]) if len(p) == 2 else None,
         "finding": finding,
         "source": lambda p: iris.source(p[0]) if len(p) == 1 else None,
+        "import": lambda p: iris.imported(p[0]) if len(p) == 1 else None,
         "organisation": lambda p: iris.organisation(p[0]) if len(p) == 1 else None,
         "assessment": lambda p: iris.assessment(p[0], p[1]) if len(p) == 2 else None,
         "document": lambda p: iris.document("/".join(p)),
