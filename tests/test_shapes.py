@@ -52,7 +52,8 @@ def validate(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph,
     ``sh:or`` and SPARQL components look at, and they stop firing.)
     """
     conforms, report, _ = pyshacl.validate(
-        data, shacl_graph=shapes, ont_graph=ontology, use_shapes=only, inplace=only is not None)
+        data, shacl_graph=shapes, ont_graph=ontology, use_shapes=only, inplace=only is not None,
+        advanced=True)
     return conforms, report
 
 
