@@ -189,8 +189,9 @@ def _examples(folder: str, _mtime: float) -> tuple[dict[str, str], ...]:
     found = []
     for path in sorted(Path(folder).glob("*.rq")):
         text = path.read_text(encoding="utf-8")
-        first = next((ln.lstrip("# ").strip() for ln in text.splitlines() if ln.startswith("#")),
-                     path.stem.replace("_", " "))
+        comments = [ln.lstrip("# ").strip() for ln in text.splitlines() if ln.startswith("#")]
+        titled = [c.split(":", 1)[1].strip() for c in comments if c.startswith("title:")]
+        first = (titled or comments or [path.stem.replace("_", " ")])[0]
         found.append({"name": path.stem, "title": first, "query": text})
     return tuple(found)
 

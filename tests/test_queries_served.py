@@ -1,0 +1,65 @@
+"""The README's promise: the bundled data, built and served, answers every named query
+over HTTP the way `curl --data-urlencode 'query@queries/X.rq'` sends it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from test_build import copy_project
+from test_queries import QUERIES, check, plain
+from web_fixtures import start_waitress
+
+from uprgraph.build import build
+from uprgraph.config import load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    from uprgraph.web import create_app
+
+    project = copy_project(tmp_path_factory.mktemp("served"))
+    shutil.copytree(ROOT / "queries", project / "queries")
+    settings = load_settings(project)
+    build(settings)
+    app = create_app(settings)
+    server, handle = start_waitress(app)
+    yield settings, server
+    handle.close()
+    app.extensions["uprgraph"].close()
+
+
+@pytest.mark.parametrize("path", QUERIES, ids=[p.stem for p in QUERIES])
+def test_named_query_over_http(served, path: Path) -> None:
+    settings, server = served
+    import urllib.parse
+
+    body = urllib.parse.urlencode({"query": path.read_text(encoding="utf-8")})
+    reply = server.request(
+        "POST", "/sparql", body,
+        {"Content-Type": "application/x-www-form-urlencoded",
+         "Accept": "application/sparql-results+json"})
+    assert reply.status == 200, reply.text
+    parsed = ox.parse_query_results(reply.body, format=ox.QueryResultsFormat.JSON)
+    if isinstance(parsed, ox.QueryBoolean):
+        answer: bool | list[dict[str, object]] = bool(parsed)
+    else:
+        names = [v.value for v in parsed.variables]
+        answer = [{n: plain(s[n], settings.iris.base) for n in names} for s in parsed]
+    check(path, answer)
+
+
+def test_query_page_lists_the_named_queries(served) -> None:
+    _settings, server = served
+    page = server.get("/sparql", accept="text/html")
+    assert page.status == 200
+    from markupsafe import escape
+
+    for path in QUERIES:
+        title = next(ln.split(":", 1)[1].strip() for ln in path.read_text().splitlines()
+                     if ln.startswith("# title:"))
+        assert str(escape(title)) in page.text, f"{path.name} is not offered on the query page"
