@@ -63,3 +63,25 @@ def test_query_page_lists_the_named_queries(served) -> None:
         title = next(ln.split(":", 1)[1].strip() for ln in path.read_text().splitlines()
                      if ln.startswith("# title:"))
         assert str(escape(title)) in page.text, f"{path.name} is not offered on the query page"
+
+
+def test_example_query_runs_in_the_browser(served) -> None:
+    """The README's browser path: the query page's example link answers with a table."""
+    from test_web_browser import ARGS, CHROMIUM
+
+    if not CHROMIUM.exists():
+        pytest.skip("headless Chromium (/usr/bin/chromium) is not installed: "
+                    "apt-get install -y chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    _settings, server = served
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(server.url + "sparql")
+            page.click("text=Cambodia's third review: recommendations received")
+            page.wait_for_selector("table.results")
+            cells = page.inner_text("table.results")
+            assert "198" in cells and "173" in cells and "25" in cells
+        finally:
+            browser.close()
