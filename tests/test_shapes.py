@@ -2,8 +2,10 @@
 
 Each ``tests/fixtures/shapes/*.ru`` is a SPARQL Update that breaks valid data in one
 way. Its header names the shape that must report it (``# shape:``, a local name in
-``<def/shapes#>``), optionally the constraint component (``# component:``), the focus
-node (``# focus:``, relative to the base; ``_:`` for a blank node) and a part of the
+``<def/shapes#>``, or an IRI relative to the base when it holds a ``#``, such as
+``def/shapes/links#SdgLink-sdg`` for the shapes of ``shapes/links.ttl``), optionally
+the constraint component (``# component:``, named the same way), the focus node
+(``# focus:``, relative to the base; ``_:`` for a blank node) and a part of the
 message a person would read (``# message:``).
 """
 
@@ -42,6 +44,12 @@ class Case:
             header[key.strip()] = value.strip()
         return cls(path, header["shape"], header["focus"], header["message"],
                    header.get("component"))
+
+
+def shape_iri(name: str, base_iri: str) -> rdflib.URIRef:
+    """A ``# shape:`` or ``# component:`` header value as an IRI: a local name in
+    ``<def/shapes#>``, or (with a ``#``) an IRI relative to the base."""
+    return rdflib.URIRef(base_iri + name if "#" in name else base_iri + "def/shapes#" + name)
 
 
 def validate(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph,
@@ -100,7 +108,7 @@ def test_fixture_extras_conform(valid_graph, shapes_graph, ontology_graph) -> No
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
 def test_shape_fires(path: Path, valid_graph, shapes_graph, ontology_graph, base_iri) -> None:
     case = Case.read(path)
-    shx = rdflib.Namespace(base_iri + "def/shapes#")
+    shape = shape_iri(case.shape, base_iri)
     broken = rdflib.Graph()
     for triple in valid_graph:
         broken.add(triple)
@@ -114,14 +122,14 @@ def test_shape_fires(path: Path, valid_graph, shapes_graph, ontology_graph, base
 
     blank = case.focus == "_:"
     focus = None if blank else rdflib.URIRef(base_iri + case.focus)
-    only = [owning_node_shape(shapes_graph, shx[case.shape]), shx[case.shape]]
+    only = [owning_node_shape(shapes_graph, shape), shape]
     conforms, report = validate(broken, shapes_graph, ontology_graph, only)
     assert not conforms, f"{path.name}: the data still conforms"
     found = results(report)
     matching = [
         r for r in found
-        if r["shape"] == shx[case.shape]
-        and (case.component is None or r["component"] == shx[case.component])
+        if r["shape"] == shape
+        and (case.component is None or r["component"] == shape_iri(case.component, base_iri))
         and (isinstance(r["focus"], rdflib.BNode) if blank else r["focus"] == focus)
     ]
     assert matching, f"{path.name}: {case.shape} did not fire on {case.focus}; got:\n" + "\n".join(
@@ -133,10 +141,9 @@ def test_shape_fires(path: Path, valid_graph, shapes_graph, ontology_graph, base
 
 def test_every_shape_has_a_failing_fixture(shapes_graph, base_iri) -> None:
     """A new shape, property shape or constraint component without a fixture fails here."""
-    shx = base_iri + "def/shapes#"
     cases = [Case.read(p) for p in CASES]
-    fired_shapes = {shx + c.shape for c in cases}
-    fired_components = {shx + c.component for c in cases if c.component}
+    fired_shapes = {str(shape_iri(c.shape, base_iri)) for c in cases}
+    fired_components = {str(shape_iri(c.component, base_iri)) for c in cases if c.component}
 
     missing = []
     for component in shapes_graph.subjects(RDF.type, SH.ConstraintComponent):
