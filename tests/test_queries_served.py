@@ -85,3 +85,17 @@ def test_example_query_runs_in_the_browser(served) -> None:
             assert "198" in cells and "173" in cells and "25" in cells
         finally:
             browser.close()
+
+
+def test_links_report_is_published(served) -> None:
+    settings, server = served
+    reply = server.get("/links-report.json")
+    assert reply.status == 200 and reply.media_type == "application/json"
+    import json
+
+    report = json.loads(reply.body)
+    on_disk = json.loads((settings.current_release / "links-report.json").read_text())
+    assert report == on_disk
+    states = {row["name"]: row for row in report["coverage"] if row["group"] == "states"}
+    assert states, report
+    assert all(row["total"] >= 1 for row in states.values())

@@ -49,6 +49,19 @@ def dump(name: str) -> Response:
     return resp
 
 
+@bp.route("/links-report.json", methods=["GET", "HEAD"])
+def links_report() -> Response:
+    """The release's coverage of outward links (``uprgraph links report --format json``)."""
+    site, release = _release()
+    path = release.links_report_path
+    if path is None:
+        raise WebError(404, "this release has no links report (rebuild with `uprgraph build`)")
+    resp = send_file(path, mimetype="application/json", conditional=True,
+                     last_modified=release.built, max_age=site.settings.cache_max_age)
+    resp.headers.update(CORS)
+    return resp
+
+
 @bp.route("/.well-known/void", methods=["GET", "HEAD"])
 def void() -> Response:
     site = current_app.extensions["uprgraph"]

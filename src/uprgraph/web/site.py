@@ -19,6 +19,7 @@ import pyoxigraph as ox
 from ..config import Settings
 from ..formats import for_path
 from ..iris import IRIs
+from ..release import layout
 from ..store.base import StoreError
 from .executor import InlineExecutor, Job, QueryPool, StoreSpec
 
@@ -43,7 +44,8 @@ NS = {
 
 @dataclass
 class Release:
-    """The published release as the web tier sees it (read from ``manifest.json``)."""
+    """The published release as the web tier sees it: it may be absent (``--data`` only),
+    so every path is optional; file names come from :mod:`uprgraph.release.layout`."""
 
     id: str
     built: datetime
@@ -52,16 +54,21 @@ class Release:
 
     @property
     def store_path(self) -> Path | None:
-        return self.path / "store" if self.path else None
+        return self.path / layout.STORE if self.path else None
 
     @property
     def void_path(self) -> Path | None:
-        p = self.path / "void.ttl" if self.path else None
+        p = self.path / layout.DESCRIPTION if self.path else None
+        return p if p and p.is_file() else None
+
+    @property
+    def links_report_path(self) -> Path | None:
+        p = self.path / layout.LINKS_REPORT if self.path else None
         return p if p and p.is_file() else None
 
     @property
     def dumps_dir(self) -> Path | None:
-        return self.path / "dumps" if self.path else None
+        return self.path / layout.DUMPS if self.path else None
 
     @property
     def dumps(self) -> list[dict]:
@@ -84,7 +91,7 @@ def _parse_time(text: str | None, fallback: float) -> datetime:
 def find_release(settings: Settings) -> Release | None:
     """The release that ``.uprgraph/current`` points to, or None when nothing is built."""
     current = settings.current_release
-    manifest_path = current / "manifest.json"
+    manifest_path = current / layout.MANIFEST
     if not manifest_path.is_file():
         return None
     path = current.resolve()
