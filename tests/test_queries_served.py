@@ -99,3 +99,12 @@ def test_links_report_is_published(served) -> None:
     states = {row["name"]: row for row in report["coverage"] if row["group"] == "states"}
     assert states, report
     assert all(row["total"] >= 1 for row in states.values())
+
+
+def test_finding_page_is_titled_by_its_headline(served) -> None:
+    settings, server = served
+    page = server.get("/doc/finding/cchr-upr-2021/regression-land-rights-1", accept="text/html")
+    assert page.status == 200
+    assert "<title>Land rights violations and land disputes" in page.text
+    review = server.get("/doc/review/KHM/3", accept="text/html")
+    assert "Land rights violations and land disputes" in review.text, "incoming links labelled"

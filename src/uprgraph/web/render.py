@@ -20,6 +20,8 @@ from .. import formats
 from ..formats import Format
 from ..iris import IRIs
 
+#: the ontology's ``upr:headline`` (its namespace follows the configurable base)
+HEADLINE_SUFFIX = "/def/upr#headline"
 LABELS = (
     "http://www.w3.org/2004/02/skos/core#prefLabel",
     "http://www.w3.org/2000/01/rdf-schema#label",
@@ -189,10 +191,16 @@ def labels_of(triples: Iterable[ox.Triple]) -> dict[str, str]:
     best: dict[str, tuple[int, str]] = {}
     for t in triples:
         p = t.predicate.value
-        if p not in LABELS or not isinstance(t.object, ox.Literal):
+        if not isinstance(t.object, ox.Literal):
+            continue
+        if p in LABELS:
+            order = LABELS.index(p)
+        elif p.endswith(HEADLINE_SUFFIX):
+            order = len(LABELS)  # a finding's headline, when it has no label
+        else:
             continue
         lang = t.object.language or ""
-        rank = LABELS.index(p) * 3 + (0 if lang.startswith("en") else 1 if not lang else 2)
+        rank = order * 3 + (0 if lang.startswith("en") else 1 if not lang else 2)
         key = t.subject.value
         if key not in best or rank < best[key][0]:
             best[key] = (rank, t.object.value)

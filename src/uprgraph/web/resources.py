@@ -17,6 +17,7 @@ from ..formats import BY_NAME
 from .executor import Busy, QueryError, QueryTimeout
 from .render import (
     CORS,
+    HEADLINE_SUFFIX,
     LABELS,
     WebError,
     cacheable,
@@ -50,15 +51,17 @@ def describe_query(iri: str) -> str:
     """One CONSTRUCT for a whole document (IRIs come from our own URL space, checked)."""
     if any(c in iri for c in '<>"{}|^`\\ '):
         raise WebError(404, "not an IRI of this dataset")
+    base = current_app.extensions["uprgraph"].iris.base
+    values = f"{_LABEL_VALUES} <{base}{HEADLINE_SUFFIX.lstrip('/')}>"
     return f"""CONSTRUCT {{
   <{iri}> ?p ?o . ?o ?lp ?ol . ?p ?plp ?pl . ?in ?ip <{iri}> . ?in ?inlp ?inl .
   ?sub ?sp ?so .
 }} WHERE {{
   {{ <{iri}> ?p ?o
-     OPTIONAL {{ ?o ?lp ?ol VALUES ?lp {{ {_LABEL_VALUES} }} }}
-     OPTIONAL {{ ?p ?plp ?pl VALUES ?plp {{ {_LABEL_VALUES} }} }} }}
+     OPTIONAL {{ ?o ?lp ?ol VALUES ?lp {{ {values} }} }}
+     OPTIONAL {{ ?p ?plp ?pl VALUES ?plp {{ {values} }} }} }}
   UNION {{ {{ SELECT ?in ?ip WHERE {{ ?in ?ip <{iri}> }} LIMIT {INCOMING_LIMIT} }}
-           OPTIONAL {{ ?in ?inlp ?inl VALUES ?inlp {{ {_LABEL_VALUES} }} }} }}
+           OPTIONAL {{ ?in ?inlp ?inl VALUES ?inlp {{ {values} }} }} }}
   UNION {{ <{iri}> ?sp0 ?sub FILTER(isIRI(?sub) && STRSTARTS(STR(?sub), "{iri}/"))
            ?sub ?sp ?so }}
 }}"""
