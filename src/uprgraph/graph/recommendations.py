@@ -12,9 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, FOAF, PROV, SKOS, XSD
+from rdflib.namespace import DCTERMS, PROV, SKOS, XSD
 
 from ..iris import IRIs
+from ..links.documents import describe_document, normalise
 from ..records import NOTED, SUPPORTED, Concept, Recommendation, Review, ThemeMapping
 from ..states import State
 
@@ -82,12 +83,10 @@ class GraphBuilder:
         return iri
 
     def document(self, symbol: str) -> URIRef:
-        iri = self.iris.document(symbol)
+        """A UN document with what its symbol tells (type, Council session, undocs.org page)."""
         if self._once(("doc", symbol)):
-            self.add((iri, RDF.type, self.upr.UNDocument))
-            self.add((iri, self.upr.symbol, Literal(symbol)))
-            self.add((iri, FOAF.page, self.iris.undocs(symbol)))
-        return iri
+            return describe_document(self.graph, self.iris, symbol)
+        return self.iris.document(normalise(symbol))
 
     def review(self, review: Review) -> URIRef:
         iri = self.iris.review(review.state.iso3, review.cycle)
