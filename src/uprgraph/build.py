@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -34,6 +36,9 @@ from .release.dumps import write_dumps
 from .store.oxigraph import OxigraphStore
 from .terms import to_oxigraph
 from .validate import Report, validate
+
+#: the steps of a build, in order; each is timed (``BuildResult.timings``) and shown
+STAGES = ("parse", "validate", "filter", "dump", "load", "publish")
 
 
 class BuildError(RuntimeError):
@@ -135,14 +140,24 @@ def build(
     log: Callable[[str], None] = lambda _msg: None,
 ) -> BuildResult:
     """Build and publish a release; raise :class:`BuildError` and publish nothing on failure."""
+    if progress:  # messages above the progress bar, not through it
+        log = partial(tqdm.write, file=sys.stderr)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
+    stages = tqdm(total=len(STAGES), desc="build: parse", unit="stage", disable=not progress,
+                  bar_format="{desc:<20} {bar} {n_fmt}/{total_fmt} stages [{elapsed}]")
 
     def lap(name: str) -> None:
         nonlocal clock
         now = time.perf_counter()
         timings[name] = round(now - clock, 3)
         clock = now
+        stages.update(1)
+        following = STAGES.index(name) + 1
+        if following < len(STAGES):
+            stages.set_description(f"build: {STAGES[following]}")
+        else:
+            stages.close()
 
     try:
         items = inputs_mod.collect(settings)
@@ -150,6 +165,7 @@ def build(
         for item in bar:
             inputs_mod.parse(item, settings.iris.base)
     except inputs_mod.InputError as exc:
+        stages.close()
         raise BuildError(str(exc)) from exc
     lap("parse")
     log(f"read {len(items)} files, {sum(len(i.graph) for i in items)} triples")
@@ -159,11 +175,11 @@ def build(
     for item in items:
         target = {"shapes": shapes, "ontology": ontology}.get(item.role, data)
         target += item.graph
-    if progress:
-        tqdm.write(f"validating {len(data)} triples against {len(shapes)} shape triples")
+    log(f"validating {len(data)} triples against the shapes")
     report = validate(data, shapes, ontology, locate=_locator(items, settings.project_dir))
     lap("validate")
     if not report.conforms:
+        stages.close()
         raise BuildError(
             f"the data does not conform to the shapes; nothing was published\n\n{report.render()}",
             report,
