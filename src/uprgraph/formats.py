@@ -8,6 +8,7 @@ wildcards) rather than a hand-written one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -112,12 +113,20 @@ def negotiate(accept: str | None, offered: tuple[Format, ...] | list[Format]) ->
     """
     if not accept or not accept.strip():
         return offered[0] if offered else None
+    best = _best(accept, tuple(fmt.media_types for fmt in offered))
+    return offered[best] if best is not None else None
+
+
+@lru_cache(maxsize=512)
+def _best(accept: str, offered: tuple[tuple[str, ...], ...]) -> int | None:
+    """The index of the offered media types that ``accept`` prefers (clients repeat their
+    Accept headers, so the parse is cached)."""
     parsed = parse_accept_header(accept, MIMEAccept)
     best, best_q, best_rank = None, 0.0, len(offered)
-    for rank, fmt in enumerate(offered):
-        q = max(parsed.quality(mt) for mt in fmt.media_types)
+    for rank, media_types in enumerate(offered):
+        q = max(parsed.quality(mt) for mt in media_types)
         if q > best_q or (q == best_q and q > 0 and rank < best_rank):
-            best, best_q, best_rank = fmt, q, rank
+            best, best_q, best_rank = rank, q, rank
     return best if best_q > 0 else None
 
 #: W3C's IRIs for formats (https://www.w3.org/ns/formats/), used in service descriptions

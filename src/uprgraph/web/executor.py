@@ -86,22 +86,44 @@ class Job:
 
 
 class _PipeWriter:
-    """A binary sink that ships what the serialiser writes in chunks."""
+    """A binary sink that ships what the serialiser writes.
 
-    def __init__(self, conn: Connection) -> None:
+    An answer that fits in ``EAGER_BYTES`` goes as one ``("whole", kind, truncated,
+    body)`` message (one pipe round trip per query); a larger one is announced with
+    ``("ok", kind, truncated)`` and follows in ``CHUNK``-sized pieces.
+    """
+
+    def __init__(self, conn: Connection, kind: str, truncated: bool) -> None:
         self.conn = conn
+        self.kind = kind
+        self.truncated = truncated
+        self.started = False
         self.buf = bytearray()
 
     def write(self, b: bytes) -> int:
         self.buf += b
-        if len(self.buf) >= CHUNK:
-            self.flush()
+        if len(self.buf) >= (CHUNK if self.started else EAGER_BYTES):
+            self._ship()
         return len(b)
 
     def flush(self) -> None:
+        """Nothing: the serialisers call it when done, and a small answer waits for
+        :meth:`finish` to go in one message."""
+
+    def _ship(self) -> None:
+        if not self.started:
+            self.conn.send(("ok", self.kind, self.truncated))
+            self.started = True
         if self.buf:
             self.conn.send(("chunk", bytes(self.buf)))
             self.buf.clear()
+
+    def finish(self) -> None:
+        if self.started:
+            self._ship()
+            self.conn.send(("end",))
+        else:
+            self.conn.send(("whole", self.kind, self.truncated, bytes(self.buf)))
 
 
 def run_job(store: Any, job: Job) -> tuple[str, Any]:
@@ -146,15 +168,13 @@ def _worker_main(spec: StoreSpec, conn: Connection) -> None:  # pragma: no cover
         if status == "error":
             conn.send(("error", *value))
             continue
-        conn.send(("ok", value.kind, value.truncated))
-        sink = _PipeWriter(conn)
+        sink = _PipeWriter(conn, value.kind, value.truncated)
         try:
             value.write(sink)
-            sink.flush()
         except OSError as exc:
-            conn.send(("abort", str(exc)))
+            conn.send(("abort", str(exc)) if sink.started else ("error", "store", str(exc)))
             continue
-        conn.send(("end",))
+        sink.finish()
 
 
 class Answer:
@@ -164,16 +184,21 @@ class Answer:
     if the body was not read to the end).
     """
 
-    def __init__(self, kind: str, truncated: bool, chunks: Iterator[bytes], close=None) -> None:
+    def __init__(self, kind: str, truncated: bool, chunks: Iterator[bytes] | None = None,
+                 close=None, body: bytes | None = None) -> None:
         self.kind = kind
         self.truncated = truncated
-        self._chunks = chunks
+        #: the whole body when it is already here (the worker is free again), else None
+        self.body = body
+        self._chunks = chunks if chunks is not None else iter((body or b"",))
         self._close = close
 
     def __iter__(self) -> Iterator[bytes]:
         return self._chunks
 
     def read(self) -> bytes:
+        if self.body is not None:
+            return self.body
         try:
             return b"".join(self._chunks)
         finally:
@@ -292,6 +317,9 @@ class QueryPool:
             self._replace(worker)
             raise StoreError("a query worker stopped unexpectedly") from exc
         msg = self._recv(worker, deadline)
+        if msg[0] == "whole":
+            self._release(worker)
+            return Answer(msg[1], msg[2], body=msg[3])
         if msg[0] == "error":
             self._release(worker)
             if msg[1] == "internal":
@@ -308,7 +336,7 @@ class QueryPool:
                 size += len(msg[1])
                 continue
             self._release(worker)
-            return Answer(kind, truncated, iter(head))
+            return Answer(kind, truncated, body=b"".join(head))
         state = {"done": False}
 
         def rest() -> Iterator[bytes]:
@@ -367,7 +395,7 @@ class InlineExecutor:
                 raise QueryError(*value)
             out = io.BytesIO()
             value.write(out)
-        return Answer(value.kind, value.truncated, iter([out.getvalue()]))
+        return Answer(value.kind, value.truncated, body=out.getvalue())
 
     def close(self) -> None:
         self.store.close()

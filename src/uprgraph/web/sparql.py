@@ -137,6 +137,8 @@ def answer(query: str, defaults: list[str] | None, named: list[str] | None) -> R
                         "Warning": f'199 - "results truncated to the first {n} rows"'})
     if fmt is HTML:
         return _results_page(query, result.kind, result.read(), result.truncated, headers)
+    if result.body is not None:  # one piece with a Content-Length: no chunked encoding
+        return Response(result.body, content_type=content_type(fmt), headers=headers)
     resp = Response(result, content_type=content_type(fmt), headers=headers)
     resp.call_on_close(result.close)
     return resp
