@@ -21,8 +21,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from uprgraph.config import Settings
+from uprgraph.config import Settings, load_settings
 from uprgraph.iris import IRIs
+from uprgraph.release.describe import describe
+from uprgraph.release.dumps import Dump
 
 BASE = "http://localhost:8080/"
 IRI = IRIs(BASE)
@@ -76,11 +78,6 @@ def data_ttl() -> str:
     return "\n".join(lines) + "\n"
 
 
-VOID = """@prefix void: <http://rdfs.org/ns/void#> . @prefix dcterms: <http://purl.org/dc/terms/> .
-<id/dataset/uprgraph> a void:Dataset ; dcterms:title "uprgraph test release"@en .
-"""
-
-
 def write_release(project: Path, release_id: str = "test-1") -> Path:
     """A release directory laid out as `uprgraph build` writes it, and `current` -> it."""
     rel = project / ".uprgraph" / "releases" / release_id
@@ -114,7 +111,12 @@ def write_release(project: Path, release_id: str = "test-1") -> Path:
         (rel / "dumps" / name).write_bytes(body)
         dumps.append({"file": name, "format": fmt, "media_type": media, "bytes": len(body),
                       "sha256": hashlib.sha256(body).hexdigest(), "triples": len(triples)})
-    (rel / "void.ttl").write_text(VOID, encoding="utf-8")
+    settings = load_settings(project, dataset_title="uprgraph test release")
+    describe(settings, built="2026-11-27T12:00:00Z", triples=len(quads),
+             graphs=[(g, len(list(ox.parse(t, format=ox.RdfFormat.TURTLE, base_iri=BASE))))
+                     for g, t in graphs.items()],
+             dumps=[Dump(**d, compressed=d["file"].endswith(".gz")) for d in dumps],
+             ).serialize(rel / "void.ttl", format="turtle")
     manifest = {"id": release_id, "version": "0.1.0", "built": "2026-11-27T12:00:00+00:00",
                 "base_iri": BASE, "triples": len(quads), "graphs": sorted(graphs), "dumps": dumps}
     (rel / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")

@@ -24,11 +24,14 @@ def describe(
     settings: Settings,
     *,
     built: str,
-    triples: int,
+    triples: int | None,
     graphs: Iterable[tuple[str, int]],
     dumps: Iterable[Dump],
 ) -> Graph:
-    """VoID + DCAT for the dataset, each named graph (as a subset) and each dump."""
+    """VoID + DCAT for the dataset, each named graph (as a subset) and each dump.
+
+    ``triples`` is left out when unknown (a server publishing ``--data`` files only).
+    """
     iris = settings.iris
     g = Graph()
     for prefix, ns in (("void", VOID), ("dcat", DCAT), ("dcterms", DCTERMS), ("spdx", SPDX),
@@ -47,10 +50,11 @@ def describe(
     g.add((ds, DCTERMS.modified, built_at))
     g.add((ds, URIRef(str(DCAT) + "version"), Literal(settings.version)))  # DCAT 3
     g.add((ds, OWL.versionInfo, Literal(settings.version)))
-    g.add((ds, VOID.triples, Literal(triples, datatype=XSD.integer)))
+    if triples is not None:
+        g.add((ds, VOID.triples, Literal(triples, datatype=XSD.integer)))
     g.add((ds, VOID.sparqlEndpoint, iris.sparql_endpoint))
     g.add((ds, VOID.uriSpace, Literal(iris.base + "id/")))
-    g.add((ds, VOID.vocabulary, URIRef(str(iris.upr))))
+    g.add((ds, VOID.vocabulary, iris.ontology))
     g.add((ds, DCTERMS.conformsTo, iris.ontology))
     g.add((ds, FOAF.homepage, URIRef(iris.base)))
 

@@ -17,12 +17,14 @@ import pyoxigraph as ox
 
 from .. import formats
 
+#: the dump that keeps every named graph (a server can load a store from it)
+QUADS_DUMP = "uprgraph.nq.gz"
 #: file name -> format; the one list of what a release offers for download
 DUMP_FILES: tuple[tuple[str, str], ...] = (
     ("uprgraph.ttl", "turtle"),
     ("uprgraph.nt.gz", "ntriples"),
     ("uprgraph.jsonld", "jsonld"),
-    ("uprgraph.nq.gz", "nquads"),
+    (QUADS_DUMP, "nquads"),
 )
 
 

@@ -20,6 +20,8 @@ from ..config import Settings
 from ..formats import for_path
 from ..iris import IRIs
 from ..release import layout
+from ..release.describe import describe
+from ..release.dumps import QUADS_DUMP, Dump
 from ..store.base import StoreError
 from .executor import InlineExecutor, Job, QueryPool, StoreSpec
 
@@ -151,8 +153,8 @@ class Site:
             return StoreSpec("remote", query_url=s.remote_query_url,
                              store_url=s.remote_store_url, timeout=s.query_timeout)
         dump = None
-        if release and release.dumps_dir and (release.dumps_dir / "uprgraph.nq.gz").is_file():
-            dump = release.dumps_dir / "uprgraph.nq.gz"
+        if release and release.dumps_dir and (release.dumps_dir / QUADS_DUMP).is_file():
+            dump = release.dumps_dir / QUADS_DUMP
         if s.store == "memory":
             pairs = ([(str(dump), None)] if dump else []) + [
                 (str(f), self._graph_for(f)) for f in files]
@@ -196,44 +198,20 @@ class Site:
 
     # -- the dataset description (VoID + DCAT) --------------------------------
     def _description(self) -> ox.Store:
-        """void.ttl of the release, completed with links to the endpoint, dumps and ontology."""
+        """The release's ``void.ttl``, as the build's :func:`describe` wrote it; without one
+        (``--data`` files only) the same function describes what is served."""
         g = ox.Store()
         if self.release and self.release.void_path:
             g.bulk_extend(ox.parse(path=str(self.release.void_path), format=ox.RdfFormat.TURTLE,
                                    base_iri=self.iris.base))
-        iris = self.iris
-        N = ox.NamedNode
-        ds = N(str(iris.dataset()))
-        rdf_type = N(NS["rdf"] + "type")
-
-        def add(s: ox.NamedNode, p: str, o: ox.NamedNode | ox.Literal) -> None:
-            g.add(ox.Quad(s, N(p), o))
-
-        add(ds, NS["rdf"] + "type", N(NS["void"] + "Dataset"))
-        add(ds, NS["rdf"] + "type", N(NS["dcat"] + "Dataset"))
-        if not any(True for _ in g.quads_for_pattern(ds, N(NS["dcterms"] + "title"), None)):
-            add(ds, NS["dcterms"] + "title", ox.Literal(self.settings.dataset_title, language="en"))
-        endpoint = N(str(iris.sparql_endpoint))
-        add(ds, NS["void"] + "sparqlEndpoint", endpoint)
-        add(ds, NS["void"] + "vocabulary", N(str(iris.ontology)))
-        add(ds, NS["void"] + "uriSpace", ox.Literal(iris.base + "id/"))
-        add(endpoint, NS["rdf"] + "type", N(NS["dcat"] + "DataService"))
-        add(endpoint, NS["dcat"] + "endpointURL", endpoint)
-        add(endpoint, NS["dcat"] + "servesDataset", ds)
-        for d in self.release.dumps if self.release else []:
-            url = N(str(iris.dump(d["file"])))
-            add(ds, NS["void"] + "dataDump", url)
-            add(ds, NS["dcat"] + "distribution", url)
-            g.add(ox.Quad(url, rdf_type, N(NS["dcat"] + "Distribution")))
-            add(url, NS["dcat"] + "downloadURL", url)
-            if d.get("media_type"):
-                add(url, NS["dcat"] + "mediaType", N(
-                    "https://www.iana.org/assignments/media-types/" + d["media_type"]))
-            if d.get("bytes") is not None:
-                add(url, NS["dcat"] + "byteSize",
-                    ox.Literal(str(d["bytes"]), datatype=N(NS["xsd"] + "nonNegativeInteger")))
-            if d.get("sha256"):
-                add(url, NS["spdx"] + "checksum", ox.Literal("sha256:" + d["sha256"]))
+            return g
+        built = self.release.built if self.release else datetime.now(UTC)
+        listed = self.release.dumps if self.release else []
+        dumps = [Dump(**{"compressed": d["file"].endswith(".gz"), **d}) for d in listed]
+        graph = describe(self.settings, built=built.isoformat().replace("+00:00", "Z"),
+                         triples=None, graphs=(), dumps=dumps)
+        g.bulk_extend(ox.parse(graph.serialize(format="nt", encoding="utf-8"),
+                               format=ox.RdfFormat.N_TRIPLES))
         return g
 
     def close(self) -> None:
