@@ -103,7 +103,8 @@ def test_conditional_requests(live):
     assert "max-age=60" in r.header("Cache-Control")
 
 
-def test_reverse_proxy_headers(live):
+def test_reverse_proxy_headers(make_live):
+    live = make_live(forwarded_hops=1)  # a deployment that declares its proxy
     r = live.get("/id/state/KHM", X_Forwarded_Proto="https", X_Forwarded_Host="upr.example.org",
                  X_Forwarded_Prefix="/data")
     assert r.header("Location") == "https://upr.example.org/data/doc/state/KHM"

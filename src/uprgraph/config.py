@@ -58,8 +58,20 @@ class Settings:
     #: (a query over the timeout is cancelled by replacing its process); 0 runs
     #: queries in the request thread without a timeout
     query_workers: int = 2
+    #: address-space cap of each query worker, in MiB (0: none); a query beyond it gets a 503
+    query_memory_mb: int = 2048
+    #: seconds after which a query counts as long: at most query_workers - 1 long queries
+    #: run at once, so one worker stays free for short queries
+    long_query_seconds: float = 1.0
     #: reverse proxies in front of the server whose X-Forwarded-* headers are trusted
-    forwarded_hops: int = 1
+    #: (0: none; a client's own X-Forwarded-* headers are then ignored)
+    forwarded_hops: int = 0
+    #: seconds an HTTP connection may stay idle or send an incomplete request
+    channel_timeout: int = 10
+    #: most simultaneous HTTP connections; more wait in the listen backlog
+    connection_limit: int = 200
+    #: largest accepted request header block, in bytes
+    max_header_bytes: int = 16384
     #: seconds clients and caches may keep documents and dumps (Cache-Control max-age)
     cache_max_age: int = 300
     #: extra RDF files served with the release (``uprgraph serve --data FILE``)

@@ -3,12 +3,20 @@
 A build writes into ``releases/.building-<id>``, renames it to ``releases/<id>``
 when every file is complete, and then swaps the ``current`` symlink with one
 ``os.replace``: readers see the old release or the new one, never a mix.
+
+A running server holds a *lease* on each release it serves
+(``releases/.leases/<id>@<pid>-<token>``); pruning keeps every release with a
+lease of a live process, so a build never deletes what a server still reads.
+The store's files are listed with their SHA-256 in ``store.sha256`` so a server
+can refuse a damaged store before it serves a single query.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +28,11 @@ DUMPS = "dumps"
 STORE = "store"
 DESCRIPTION = "void.ttl"
 LINKS_REPORT = "links-report.json"
+STORE_CHECKSUMS = "store.sha256"
 BUILDING_PREFIX = ".building-"
+LEASES = ".leases"
+#: files of a store that RocksDB rewrites when it opens one (its lock and info logs)
+_VOLATILE = ("LOCK", "LOG")
 
 
 class ReleaseError(RuntimeError):
@@ -87,6 +99,8 @@ def publish(settings: Settings, staging: Path, release_id: str) -> Release:
     final = settings.releases_dir / release_id
     if final.exists():
         shutil.rmtree(final)
+    if (staging / STORE).is_dir():
+        write_store_checksums(staging)
     os.replace(staging, final)
     link = settings.current_release
     tmp_link = link.with_name(link.name + ".new")
@@ -106,5 +120,84 @@ def _prune(settings: Settings, keep: Path) -> None:
         reverse=True,
     )
     for old in releases[max(settings.releases_kept, 1):]:
-        if old.resolve() != keep.resolve():
+        if old.resolve() != keep.resolve() and not held(settings, old.name):
             shutil.rmtree(old, ignore_errors=True)
+
+
+# -- store checksums ----------------------------------------------------------
+def _store_files(release: Path) -> list[Path]:
+    store = release / STORE
+    return sorted(f for f in store.iterdir()
+                  if f.is_file() and not f.name.startswith(_VOLATILE))
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def write_store_checksums(release: Path) -> None:
+    """List the store's files with their SHA-256 (``sha256sum`` format) beside it."""
+    lines = [f"{_sha256(f)}  {STORE}/{f.name}\n" for f in _store_files(release)]
+    (release / STORE_CHECKSUMS).write_text("".join(lines), encoding="utf-8")
+
+
+def verify_store(release: Path) -> str | None:
+    """What is wrong with the release's store files (None: they match ``store.sha256``,
+    or the release has no list to check against)."""
+    listing = release / STORE_CHECKSUMS
+    if not listing.is_file():
+        return None
+    expected: dict[str, str] = {}
+    for line in listing.read_text(encoding="utf-8").splitlines():
+        digest, _, name = line.partition("  ")
+        expected[name] = digest
+    for name, digest in expected.items():
+        path = release / name
+        if not path.is_file():
+            return f"{name} is missing"
+        if _sha256(path) != digest:
+            return f"{name} does not match its checksum in {STORE_CHECKSUMS}"
+    return None
+
+
+# -- leases -------------------------------------------------------------------
+def hold(settings: Settings, release: Path) -> Path:
+    """Take a lease on ``release`` for this process; give it back with :func:`let_go`."""
+    leases = settings.releases_dir / LEASES
+    leases.mkdir(parents=True, exist_ok=True)
+    lease = leases / f"{release.name}@{os.getpid()}-{secrets.token_hex(4)}"
+    lease.touch()
+    return lease
+
+
+def let_go(lease: Path) -> None:
+    lease.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
+def held(settings: Settings, name: str) -> bool:
+    """Whether a live process holds a lease on release ``name`` (stale leases are removed)."""
+    leases = settings.releases_dir / LEASES
+    if not leases.is_dir():
+        return False
+    found = False
+    for lease in leases.glob(f"{name}@*"):
+        try:
+            pid = int(lease.name.rsplit("@", 1)[1].split("-", 1)[0])
+        except ValueError:
+            continue
+        if _alive(pid):
+            found = True
+        else:
+            let_go(lease)
+    return found

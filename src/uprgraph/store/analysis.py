@@ -14,12 +14,21 @@ variables and prefixed names - and reads the remaining bare words. Keywords can
 only be bare words, and an IRI reference cannot contain ``{``, ``}``, spaces or
 ``<``, so no keyword can hide inside a token that is skipped. The test suite
 checks the tokenizer against rdflib's parser on a corpus of queries.
+
+A lexical scan cannot decide every case, though: ``1<'>'`` is a comparison to
+SPARQL's parser but an IRI followed by a string to a tokenizer, which can then
+hide a ``SERVICE`` inside what it takes for a string. So the scan only gives
+early, friendly answers; the endpoint's guarantee against ``SERVICE`` is that
+query workers have no network (:mod:`uprgraph.web.confine`), and where they do,
+:func:`uses_service` answers from a complete parse (rdflib's), cached by query
+text so a repeated query costs nothing.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 UPDATE_WORDS = frozenset(
@@ -96,3 +105,32 @@ def analyse(text: str) -> QueryInfo:
         uses_from="FROM" in ws,
         is_update=form is None and first in UPDATE_WORDS,
     )
+
+
+@lru_cache(maxsize=1024)
+def uses_service(text: str) -> bool | None:
+    """Whether the parsed query holds a ``SERVICE`` pattern; None when it does not parse.
+
+    rdflib's parser applies SPARQL's escapes and grammar as a whole, so a pattern
+    that Oxigraph would evaluate as ``SERVICE`` is one here too.
+    """
+    from pyparsing import ParseBaseException
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    try:
+        tree = parseQuery(text)
+    except (ParseBaseException, ValueError, TypeError, RecursionError):
+        return None
+    return _has_service(tree)
+
+
+def _has_service(node: object) -> bool:
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    if isinstance(node, CompValue):
+        if node.name == "ServiceGraphPattern":
+            return True
+        return any(_has_service(v) for v in node.values())
+    if isinstance(node, (list, tuple)) or hasattr(node, "asList"):
+        return any(_has_service(v) for v in node)  # type: ignore[union-attr]
+    return False

@@ -39,6 +39,8 @@ def create_app(
     site = Site(settings)
     app.extensions["uprgraph"] = site
     atexit.register(site.close)
+    app.before_request(site.pin)
+    app.teardown_request(site.unpin)
     for bp in (pages.bp, sparql.bp, resources.bp, dumps.bp):
         app.register_blueprint(bp)
     app.register_error_handler(HTTPException, error_response)

@@ -40,12 +40,18 @@ def serve(ctx: click.Context, host: str | None, port: int | None, data: tuple[Pa
         resp = app.test_client().get(get_path)
         click.echo(resp.get_data(as_text=True), nl=False)
         raise SystemExit(0 if resp.status_code < 400 else 1)
-    import waitress
+    from .server import create
 
-    click.echo(f"uprgraph: serving on http://{settings.host}:{settings.port}/ "
+    server = create(app, settings, threads)
+    click.echo(f"uprgraph: {app.extensions['uprgraph'].defence_line()}", err=True)
+    click.echo(f"uprgraph: serving on http://{settings.host}:{server.effective_port}/ "
                f"(SPARQL at /sparql); Ctrl-C to stop", err=True)
-    waitress.serve(app, host=settings.host, port=settings.port, threads=threads,
-                   ident="uprgraph", clear_untrusted_proxy_headers=False)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
 
 
 def make_app(host=None, port=None, data=(), workers=None, base: Settings | None = None):

@@ -8,12 +8,20 @@ replaced at once, so a pathological query costs one worker for at most the
 timeout and the others keep answering. Workers serialise the answer with the
 store's own (Rust) serialisers and send bytes; the request thread never sees
 a term object on this path.
+
+Each worker first confines itself (:mod:`.confine`): no network (so ``SERVICE``
+cannot reach anything) and an address-space cap (a huge query ends with a clear
+503, not with the machine's memory). Time spent waiting for a worker is bounded
+apart from the query's own run time, and at most ``size - 1`` queries may run
+longer than ``long_after`` seconds at once, so one worker always comes free
+quickly for the cheap queries of everyone else.
 """
 
 from __future__ import annotations
 
 import logging
 import queue
+import signal
 import socket
 import subprocess
 import sys
@@ -43,6 +51,20 @@ class QueryTimeout(RuntimeError):
 
 class Busy(RuntimeError):
     """Every worker stayed busy for the whole timeout."""
+
+
+class TooLarge(RuntimeError):
+    """The query needed more memory than a worker may use, and was ended."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a worker imposes on itself before opening the store (picklable)."""
+
+    #: address-space cap of a worker in MiB (0: none)
+    memory_mb: int = 0
+    #: leave the network (a new network namespace) where the platform allows it
+    isolate_network: bool = True
 
 
 @dataclass(frozen=True)
@@ -146,13 +168,26 @@ def run_job(store: Any, job: Job) -> tuple[str, Any]:
     return "ok", rendered
 
 
-def _worker_main(spec: StoreSpec, conn: Connection) -> None:  # pragma: no cover - subprocess
+def _confine(spec: StoreSpec, limits: Limits) -> str | None:
+    """Apply ``limits`` to this process; the network defence in place (None: none)."""
+    from .confine import isolate_network, limit_memory
+
+    defence = None
+    if limits.isolate_network and spec.kind != "remote":  # a remote store is reached by HTTP
+        defence = isolate_network()
+    limit_memory(limits.memory_mb)
+    return defence
+
+
+def _worker_main(spec: StoreSpec, limits: Limits,
+                 conn: Connection) -> None:  # pragma: no cover - subprocess
+    defence = _confine(spec, limits)
     try:
         store = spec.open()
-    except (StoreError, OSError) as exc:
+    except (StoreError, OSError, MemoryError) as exc:
         conn.send(("dead", str(exc)))
         return
-    conn.send(("ready",))
+    conn.send(("ready", defence))
     while True:
         try:
             job = conn.recv()
@@ -162,6 +197,9 @@ def _worker_main(spec: StoreSpec, conn: Connection) -> None:  # pragma: no cover
             return
         try:
             status, value = run_job(store, job)
+        except MemoryError:
+            conn.send(("error", "memory", "the query needed more memory than allowed"))
+            continue
         except Exception as exc:  # noqa: BLE001 - reported to the parent, which logs it
             conn.send(("error", "internal", f"{type(exc).__name__}: {exc}"))
             continue
@@ -171,6 +209,11 @@ def _worker_main(spec: StoreSpec, conn: Connection) -> None:  # pragma: no cover
         sink = _PipeWriter(conn, value.kind, value.truncated)
         try:
             value.write(sink)
+        except MemoryError:
+            sink.buf.clear()
+            conn.send(("abort", "memory") if sink.started else
+                      ("error", "memory", "the query needed more memory than allowed"))
+            continue
         except OSError as exc:
             conn.send(("abort", str(exc)) if sink.started else ("error", "store", str(exc)))
             continue
@@ -218,6 +261,10 @@ class QueryError(ValueError):
         self.kind = kind
 
 
+class _WorkerDied(StoreError):
+    """The worker ended before answering (killed, crashed): the query may be retried."""
+
+
 class _Worker:
     """A ``python -m uprgraph.web.executor FD`` process talking over a socket pair.
 
@@ -225,25 +272,57 @@ class _Worker:
     caller's ``__main__`` and behaves the same under waitress, gunicorn or tests.
     """
 
-    def __init__(self, spec: StoreSpec) -> None:
+    def __init__(self, spec: StoreSpec, limits: Limits) -> None:
         ours, theirs = socket.socketpair()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uprgraph.web.executor", str(theirs.fileno())],
             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, close_fds=True)
         theirs.close()
         self.conn = Connection(ours.detach())
-        self.conn.send(spec)
+        self.conn.send((spec, limits))
         self.ready = False
+        #: how the worker is cut off from the network (None: it is not)
+        self.defence: str | None = None
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
 
     def wait_ready(self) -> None:
+        """Wait for the store to be open; the reason (logged, never sent to a client) if not."""
         if self.ready:
             return
-        if not self.conn.poll(STARTUP_SECONDS):
-            raise StoreError("a query worker did not start in time")
-        msg = self.conn.recv()
+        try:
+            if not self.conn.poll(STARTUP_SECONDS):
+                raise StoreError("a query worker did not start in time")
+            msg = self.conn.recv()
+        except (EOFError, OSError) as exc:
+            raise StoreError("a query worker stopped while opening the store") from exc
         if msg[0] != "ready":
-            raise StoreError(f"a query worker could not open the store: {msg[1]}")
+            log.error("a query worker could not open the store: %s", msg[1])
+            raise StoreError("a query worker could not open the store")
+        self.defence = msg[1]
         self.ready = True
+
+    def died_of_memory(self) -> bool:
+        """Whether the process ended by an abort: Rust aborts when an allocation fails."""
+        try:
+            code = self.process.wait(2)
+        except subprocess.TimeoutExpired:
+            return False
+        return code == -signal.SIGABRT
+
+    def stop(self) -> None:
+        """Ask an idle worker to exit; kill it if it does not."""
+        try:
+            self.conn.send(None)
+        except OSError:
+            pass
+        try:
+            self.process.wait(0.5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(1)
+        self.conn.close()
 
     def kill(self) -> None:
         self.process.kill()
@@ -251,12 +330,58 @@ class _Worker:
         self.conn.close()
 
 
-class QueryPool:
-    """``size`` worker processes serving queries on ``spec`` with a per-query ``timeout``."""
+class _Clock:
+    """One query's clock: its run deadline, and whether it holds one of the long slots."""
 
-    def __init__(self, spec: StoreSpec, size: int = 2, timeout: float = 10.0) -> None:
+    def __init__(self, pool: QueryPool) -> None:
+        now = time.monotonic()
+        self.pool = pool
+        self.deadline = now + pool.timeout
+        self.long_at = now + pool.long_after
+        self.long = False
+
+    def wait(self) -> float:
+        """Seconds until the next check (becoming long, or the deadline)."""
+        now = time.monotonic()
+        if not self.long and self.long_at < self.deadline:
+            return self.long_at - now
+        return self.deadline - now
+
+    def expired(self) -> bool:
+        return time.monotonic() >= self.deadline
+
+    def become_long(self) -> bool:
+        """Take a long slot; False when all are taken (the query must give way)."""
+        with self.pool._lock:
+            if self.pool._long >= self.pool.max_long:
+                return False
+            self.pool._long += 1
+        self.long = True
+        return True
+
+    def done(self) -> None:
+        if self.long:
+            self.long = False
+            with self.pool._lock:
+                self.pool._long -= 1
+
+
+class QueryPool:
+    """``size`` worker processes serving queries on ``spec`` with a per-query ``timeout``.
+
+    ``timeout`` bounds the wait for a free worker and, separately, the query's run
+    time. At most ``max_long`` (``size - 1``) queries may run past ``long_after``
+    seconds at once; one more is cancelled with :class:`Busy` at that point.
+    """
+
+    def __init__(self, spec: StoreSpec, size: int = 2, timeout: float = 10.0,
+                 limits: Limits | None = None, long_after: float | None = None) -> None:
         self.spec = spec
+        self.limits = limits or Limits()
         self.timeout = timeout
+        self.long_after = timeout if long_after is None else long_after
+        self.max_long = max(1, size - 1)
+        self._long = 0
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
@@ -270,15 +395,22 @@ class QueryPool:
             self.close()
             first.kill()
             raise
+        #: how the workers are cut off from the network (None: they are not)
+        self.defence = first.defence
         self._idle.put(first)
 
     def _add(self) -> None:
-        worker = _Worker(self.spec)
+        worker = _Worker(self.spec, self.limits)
         with self._lock:
             self._all.add(worker)
         self._idle.put(worker)
 
     def _release(self, worker: _Worker) -> None:
+        if self._closed:  # a retired pool: the worker ends with its last query
+            with self._lock:
+                self._all.discard(worker)
+            threading.Thread(target=worker.stop, daemon=True).start()
+            return
         self._idle.put(worker)
 
     def _replace(self, worker: _Worker) -> None:
@@ -288,67 +420,123 @@ class QueryPool:
         if not self._closed:
             self._add()
 
-    def _recv(self, worker: _Worker, deadline: float) -> tuple:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not worker.conn.poll(remaining):
-            self._replace(worker)
-            raise QueryTimeout(f"the query was cancelled after the {self.timeout:g} s timeout")
+    def _take(self) -> _Worker:
+        """A live, ready worker; waits at most ``timeout`` for one to come free."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                worker = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise Busy("every query worker is busy; try again shortly") from None
+            if not worker.alive():  # killed or crashed while idle: never hand it a query
+                log.warning("a query worker had stopped; starting a new one")
+                self._replace(worker)
+                continue
+            try:
+                worker.wait_ready()
+            except StoreError:
+                self._replace(worker)
+                raise
+            return worker
+
+    def _recv(self, worker: _Worker, clock: _Clock) -> tuple:
+        while True:
+            wait = clock.wait()
+            if wait > 0 and worker.conn.poll(wait):
+                break
+            if clock.expired():
+                clock.done()
+                self._replace(worker)
+                raise QueryTimeout(f"the query was cancelled after the {self.timeout:g} s timeout")
+            if not clock.become_long():
+                self._replace(worker)
+                raise Busy(f"the query was stopped after {self.long_after:g} s: the server is "
+                           "already running as many long queries as it allows; retry shortly "
+                           "or narrow the query")
         try:
-            return worker.conn.recv()
+            msg = worker.conn.recv()
         except (EOFError, OSError) as exc:
+            clock.done()
+            memory = worker.died_of_memory()
             self._replace(worker)
-            raise StoreError("a query worker stopped unexpectedly") from exc
+            if memory:
+                raise self._too_large() from None
+            raise _WorkerDied("a query worker stopped unexpectedly") from exc
+        if msg[0] == "abort" and msg[1] == "memory":
+            clock.done()
+            self._replace(worker)
+            raise self._too_large()
+        return msg
+
+    def _too_large(self) -> TooLarge:
+        return TooLarge(f"the query needed more than the {self.limits.memory_mb} MB a query may "
+                        "use; narrow it or add a LIMIT")
 
     def run(self, job: Job) -> Answer:
-        start = time.monotonic()
-        try:
-            worker = self._idle.get(timeout=self.timeout)
-        except queue.Empty:
-            raise Busy("every query worker is busy; try again shortly") from None
-        try:
-            worker.wait_ready()
-        except StoreError:
-            self._replace(worker)
-            raise
-        deadline = start + self.timeout
+        """Run ``job`` on a worker; a worker that dies before answering is replaced and the
+        query tried once more on a fresh one."""
+        for attempt in (1, 2):
+            worker = self._take()
+            try:
+                return self._run_on(worker, job)
+            except _WorkerDied:
+                if attempt == 2:
+                    raise
+                log.warning("a query worker stopped during a query; trying it once more")
+        raise AssertionError("unreachable")
+
+    def _run_on(self, worker: _Worker, job: Job) -> Answer:
+        clock = _Clock(self)
         try:
             worker.conn.send(job)
         except OSError as exc:
             self._replace(worker)
-            raise StoreError("a query worker stopped unexpectedly") from exc
-        msg = self._recv(worker, deadline)
+            raise _WorkerDied("a query worker stopped unexpectedly") from exc
+        msg = self._recv(worker, clock)
         if msg[0] == "whole":
+            clock.done()
             self._release(worker)
             return Answer(msg[1], msg[2], body=msg[3])
         if msg[0] == "error":
+            clock.done()
             self._release(worker)
+            if msg[1] == "memory":
+                raise self._too_large()
             if msg[1] == "internal":
                 log.error("query worker failed: %s", msg[2])
             raise QueryError(msg[1], msg[2])
-        kind, truncated = msg[1], msg[2]
-        # Read small answers at once: the worker is free before the client reads.
+        return self._stream(worker, clock, msg[1], msg[2])
+
+    def _stream(self, worker: _Worker, clock: _Clock, kind: str, truncated: bool) -> Answer:
+        """An answer announced in chunks: small ones are read at once (the worker is free
+        before the client reads), larger ones stream from the worker."""
         head: list[bytes] = []
         size = 0
-        while size < EAGER_BYTES:
-            msg = self._recv(worker, deadline)
-            if msg[0] == "chunk":
-                head.append(msg[1])
-                size += len(msg[1])
-                continue
-            self._release(worker)
-            return Answer(kind, truncated, body=b"".join(head))
+        try:
+            while size < EAGER_BYTES:
+                msg = self._recv(worker, clock)
+                if msg[0] == "chunk":
+                    head.append(msg[1])
+                    size += len(msg[1])
+                    continue
+                clock.done()
+                self._release(worker)
+                return Answer(kind, truncated, body=b"".join(head))
+        except _WorkerDied as exc:  # part of the answer is gone: not retried
+            raise StoreError(str(exc)) from None
         state = {"done": False}
 
         def rest() -> Iterator[bytes]:
             yield from head
             while True:
                 try:
-                    msg = self._recv(worker, deadline)
-                except (QueryTimeout, StoreError):
+                    msg = self._recv(worker, clock)
+                except (QueryTimeout, StoreError, Busy, TooLarge):
                     state["done"] = True  # the worker was already replaced
                     raise
                 if msg[0] != "chunk":
                     state["done"] = True
+                    clock.done()
                     self._release(worker)
                     return
                 yield msg[1]
@@ -356,9 +544,28 @@ class QueryPool:
         def close() -> None:
             if not state["done"]:
                 state["done"] = True
+                clock.done()
                 self._replace(worker)
 
         return Answer(kind, truncated, rest(), close)
+
+    def retire(self) -> None:
+        """Stop taking queries: idle workers end now, busy ones when their query ends."""
+        self._closed = True
+        while True:
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            with self._lock:
+                self._all.discard(worker)
+            worker.stop()
+
+    @property
+    def busy(self) -> int:
+        """Workers still running a query (a retired pool is done when this is 0)."""
+        with self._lock:
+            return len(self._all)
 
     def close(self) -> None:
         self._closed = True
@@ -366,20 +573,15 @@ class QueryPool:
             workers = list(self._all)
             self._all.clear()
         for worker in workers:
-            try:
-                worker.conn.send(None)
-            except OSError:
-                pass
-            try:
-                worker.process.wait(0.5)
-            except subprocess.TimeoutExpired:
-                worker.process.kill()
-                worker.process.wait(1)
-            worker.conn.close()
+            worker.stop()
 
 
 class InlineExecutor:
     """Runs queries in the calling thread: no timeout; for a remote store or debugging."""
+
+    #: queries run in this process, which keeps its network
+    defence: str | None = None
+    busy = 0
 
     def __init__(self, spec: StoreSpec) -> None:
         self.spec = spec
@@ -398,12 +600,17 @@ class InlineExecutor:
         return Answer(value.kind, value.truncated, body=out.getvalue())
 
     def close(self) -> None:
-        self.store.close()
+        store, self.store = self.store, None
+        if store is not None:
+            store.close()
+
+    retire = close
 
 
 def _main() -> None:  # pragma: no cover - runs in the worker process
     conn = Connection(int(sys.argv[1]))
-    _worker_main(conn.recv(), conn)
+    spec, limits = conn.recv()
+    _worker_main(spec, limits, conn)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app
 
-from .executor import Busy, QueryError, QueryTimeout
+from ..store.base import StoreError
+from .executor import Busy, QueryError, QueryTimeout, TooLarge
 from .render import cacheable, fresh, html, release_etag
 from .sparql import examples
 
@@ -28,7 +29,7 @@ def home() -> Response:
         body = site.run(ENTRY_QUERY % site.iris.upr.State, "json").read()
         for b in json.loads(body)["results"]["bindings"]:
             states.append((b["s"]["value"], b.get("label", {}).get("value")))
-    except (QueryError, QueryTimeout, Busy):
+    except (QueryError, QueryTimeout, Busy, TooLarge, StoreError):
         states = []
     resp = html("home.html", title=site.settings.dataset_title, states=states,
                 examples=examples(site.settings.path(site.settings.queries_dir)))

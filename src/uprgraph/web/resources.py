@@ -8,13 +8,15 @@ in the negotiated format by pyoxigraph, or handed to the HTML renderer.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, redirect
 
 from ..formats import BY_NAME
-from .executor import Busy, QueryError, QueryTimeout
+from ..store.base import StoreError
+from .executor import Busy, QueryError, QueryTimeout, TooLarge
 from .render import (
     CORS,
     HEADLINE_SUFFIX,
@@ -30,11 +32,14 @@ from .render import (
     term_view,
     urls,
 )
+from .sparql import store_failure
 
 DOC_FORMATS = tuple(BY_NAME[n] for n in ("html", "turtle", "jsonld", "rdfxml", "ntriples"))
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 INCOMING_LIMIT = 2000
 _LABEL_VALUES = " ".join(f"<{p}>" for p in LABELS)
+#: what never appears in an IRI of this dataset (and would break the query it is put in)
+_NOT_IN_IRI = re.compile(r'[\x00-\x20\x7f-\x9f<>"{}|^`\\]')
 
 bp = Blueprint("resources", __name__)
 
@@ -47,10 +52,21 @@ def split_ext(path: str) -> tuple[str, str | None]:
     return path, None
 
 
+def local_iri(path: str) -> str:
+    """The IRI of a path of our URL space (``id/state/KHM``); 404 when the path cannot
+    name one (control characters, broken percent-encoding, characters IRIs exclude)."""
+    iri = str(current_app.extensions["uprgraph"].iris.from_path(path))
+    if _NOT_IN_IRI.search(iri):
+        raise WebError(404, "this path holds characters that no IRI of this dataset has")
+    try:
+        ox.NamedNode(iri)
+    except ValueError as exc:
+        raise WebError(404, f"this path does not make a valid IRI ({exc})") from None
+    return iri
+
+
 def describe_query(iri: str) -> str:
-    """One CONSTRUCT for a whole document (IRIs come from our own URL space, checked)."""
-    if any(c in iri for c in '<>"{}|^`\\ '):
-        raise WebError(404, "not an IRI of this dataset")
+    """One CONSTRUCT for a whole document (IRIs come from :func:`local_iri`, checked)."""
     base = current_app.extensions["uprgraph"].iris.base
     values = f"{_LABEL_VALUES} <{base}{HEADLINE_SUFFIX.lstrip('/')}>"
     return f"""CONSTRUCT {{
@@ -72,10 +88,8 @@ def fetch(query: str) -> list[ox.Triple]:
     site = current_app.extensions["uprgraph"]
     try:
         body = site.run(query, "ntriples").read()
-    except QueryError as exc:
-        raise WebError(500, f"the store could not answer: {exc}") from None
-    except (QueryTimeout, Busy) as exc:
-        raise WebError(503, str(exc), {"Retry-After": "1"}) from None
+    except (QueryError, QueryTimeout, Busy, TooLarge, StoreError) as exc:
+        raise store_failure(exc) from None
     triples = [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
     extra = site.description.query(query)  # the dataset's own description (VoID, DCAT)
     triples.extend(extra)
@@ -90,12 +104,10 @@ def not_found(iri: str) -> WebError:
 def exists(iri: str) -> bool:
     site = current_app.extensions["uprgraph"]
     q = f"ASK {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} }}"
-    if any(c in iri for c in '<>"{}|^`\\ '):
-        return False
     try:
         found = site.run(q, "tsv").read().strip().endswith(b"true")
-    except (QueryTimeout, Busy) as exc:
-        raise WebError(503, str(exc), {"Retry-After": "1"}) from None
+    except (QueryError, QueryTimeout, Busy, TooLarge, StoreError) as exc:
+        raise store_failure(exc) from None
     return found or bool(site.description.query(q))
 
 
@@ -158,11 +170,10 @@ def resource_view(iri: str, triples: list[ox.Triple]) -> dict:
 
 @bp.route("/id/<path:rest>", methods=["GET", "HEAD"])
 def thing(rest: str) -> Response:
-    site = current_app.extensions["uprgraph"]
     path, ext = split_ext(rest)
-    iri = str(site.iris.from_path("id/" + rest))
+    iri = local_iri("id/" + rest)
     if ext and not exists(iri):
-        iri = str(site.iris.from_path("id/" + path))
+        iri = local_iri("id/" + path)
     else:
         ext = None
     if not exists(iri):
@@ -176,16 +187,15 @@ def thing(rest: str) -> Response:
 
 @bp.route("/doc/<path:rest>", methods=["GET", "HEAD"])
 def document(rest: str) -> Response:
-    site = current_app.extensions["uprgraph"]
     path, ext = split_ext(rest)
     fmt = choose(DOC_FORMATS, ext=ext)
     etag = release_etag("doc", fmt.name)
     if (early := fresh(etag)) is not None:
         return early
-    iri = str(site.iris.thing_of_document("doc/" + path))
+    iri = local_iri("id/" + path)
     triples = fetch(describe_query(iri))
     if not triples and ext:  # the extension was part of the name after all
-        iri = str(site.iris.thing_of_document("doc/" + rest))
+        iri = local_iri("id/" + rest)
         fmt = choose(DOC_FORMATS)
         triples = fetch(describe_query(iri))
     if not triples:

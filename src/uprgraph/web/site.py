@@ -3,18 +3,29 @@
 One :class:`Site` per application, attached in :func:`uprgraph.web.create_app`
 and reached from views through ``current_app``. Views read the store only
 through ``site.run`` (a worker with a timeout); they never rebuild anything.
+
+The server follows ``.uprgraph/current``: when a build points it at a new
+release, the next request opens that release (checked, with new workers) in the
+background, and requests that started on the old one finish there; the old
+release is let go (its lease returned, so a later build may prune it) once
+nothing uses it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
 import tempfile
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
+from flask import g, has_request_context
 
 from ..config import Settings
 from ..formats import for_path
@@ -23,7 +34,13 @@ from ..release import layout
 from ..release.describe import describe
 from ..release.dumps import QUADS_DUMP, Dump
 from ..store.base import StoreError
-from .executor import InlineExecutor, Job, QueryPool, StoreSpec
+from .executor import InlineExecutor, Job, Limits, QueryPool, StoreSpec
+
+log = logging.getLogger(__name__)
+#: how often (seconds) requests look whether ``current`` points to a new release
+CHECK_SECONDS = 0.5
+#: longest wait for the requests and queries of a replaced release to finish
+RETIRE_SECONDS = 600.0
 
 NS = {
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
@@ -118,40 +135,199 @@ def files_release(files: list[Path], base: Release | None) -> Release:
                    base.path if base else None)
 
 
+@dataclass
+class Served:
+    """One release as served: its files, the executor on its store, its description.
+
+    Requests pin the one current when they start (:meth:`Site.pin`), so a request
+    that began before a switch finishes on the release it started with.
+    """
+
+    release: Release | None
+    spec: StoreSpec
+    executor: QueryPool | InlineExecutor
+    description: ox.Store
+    #: the target of ``current`` this was opened from (None: not following it)
+    link: str | None = None
+    lease: Path | None = None
+    tmp: tempfile.TemporaryDirectory | None = None
+    users: int = 0
+
+    def close(self) -> None:
+        self.executor.close()
+        if self.tmp is not None:
+            self.tmp.cleanup()
+            self.tmp = None
+        if self.lease is not None:
+            layout.let_go(self.lease)
+            self.lease = None
+
+
+def _read_link(link: Path) -> str | None:
+    try:
+        return os.readlink(link)
+    except OSError:
+        return None
+
+
 class Site:
-    """Settings, release, store executor and the dataset description of one app."""
+    """Settings and the release served (switched when ``current`` changes) of one app."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.iris = IRIs(settings.base_iri)
         self.prefixes = {**NS, "upr": str(self.iris.upr)}
-        self._tmp: tempfile.TemporaryDirectory | None = None
-        self.release = find_release(settings)
-        files = [settings.path(f) for f in settings.data_files]
-        for f in files:
-            if not f.is_file():
-                raise StoreError(f"--data {f}: no such file")
-            for_path(f)
-        if files:
-            self.release = files_release(files, self.release)
-        self.spec = self._spec(files)
-        if settings.query_workers > 0:
-            self.executor: QueryPool | InlineExecutor = QueryPool(
-                self.spec, settings.query_workers, settings.query_timeout)
-        else:
-            self.executor = InlineExecutor(self.spec)
-        self.description = self._description()
+        self._lock = threading.Lock()
+        self._served = self._open(_read_link(settings.current_release))
+        self._checked = time.monotonic()
+        self._failed: str | None = None
+        self._switching = False
+        log.info("%s", self.defence_line())
 
-    # -- the store -----------------------------------------------------------
+    def defence_line(self) -> str:
+        """One line saying how SERVICE requests are prevented (printed at start)."""
+        defence = self._served.executor.defence
+        if defence:
+            return (f"query workers have no network ({defence}): SERVICE cannot reach "
+                    "anything")
+        return ("query workers can reach the network here: every query is parsed and "
+                "refused if it holds SERVICE")
+
+    # -- what a request sees ---------------------------------------------------
+    @property
+    def served(self) -> Served:
+        """The release pinned by the current request, else the current one."""
+        if has_request_context():
+            pinned = g.get("uprgraph_served")
+            if pinned is not None:
+                return pinned
+        return self._served
+
+    @property
+    def release(self) -> Release | None:
+        return self.served.release
+
+    @property
+    def description(self) -> ox.Store:
+        return self.served.description
+
+    @property
+    def executor(self) -> QueryPool | InlineExecutor:
+        return self.served.executor
+
+    @property
+    def spec(self) -> StoreSpec:
+        return self.served.spec
+
+    def pin(self) -> None:
+        """Before a request: notice a new release, and pin the one served now."""
+        self._follow()
+        with self._lock:
+            served = self._served
+            served.users += 1
+        g.uprgraph_served = served
+
+    def unpin(self, _exc: BaseException | None = None) -> None:
+        served = g.pop("uprgraph_served", None)
+        if served is not None:
+            with self._lock:
+                served.users -= 1
+
+    def run(self, query: str, fmt: str, **kw: object):
+        """Run a query through the executor (timeout, worker process); returns an Answer."""
+        prefixes = tuple(self.prefixes.items()) if fmt in ("turtle", "trig") else ()
+        # relative IRIs (``PREFIX upr: <def/upr#>``, as in queries/) resolve against the
+        # data's base; on the query's first line, so error line numbers stay right
+        query = f"BASE <{self.iris.base}> {query}"
+        return self.executor.run(Job(query, fmt, prefixes=prefixes, **kw))  # type: ignore[arg-type]
+
+    # -- following ``current`` ---------------------------------------------------
+    def _follow(self) -> None:
+        """Start a switch when ``current`` points elsewhere (checked twice a second at most)."""
+        if self._served.link is None or self._switching:
+            return
+        now = time.monotonic()
+        if now - self._checked < CHECK_SECONDS:
+            return
+        self._checked = now
+        target = _read_link(self.settings.current_release)
+        if target is None or target in (self._served.link, self._failed):
+            return
+        self._switching = True
+        threading.Thread(target=self._switch, args=(target,), daemon=True,
+                         name="uprgraph-release-switch").start()
+
+    def _switch(self, target: str) -> None:
+        try:
+            try:
+                new = self._open(target)
+            except (StoreError, OSError) as exc:
+                self._failed = target
+                log.error("still serving release %s: the new release cannot be served: %s",
+                          self._served.release.id if self._served.release else "-", exc)
+                return
+            with self._lock:
+                old, self._served = self._served, new
+            log.info("now serving release %s", new.release.id if new.release else "-")
+            self._retire(old)
+        finally:
+            self._switching = False
+
+    def _retire(self, old: Served) -> None:
+        """Let ``old`` go once no request and no query uses it any more."""
+        old.executor.retire()
+        give_up = time.monotonic() + RETIRE_SECONDS
+        while (old.users > 0 or old.executor.busy > 0) and time.monotonic() < give_up:
+            time.sleep(0.1)
+        old.close()
+
+    # -- opening a release ---------------------------------------------------------
+    def _open(self, link: str | None) -> Served:
+        """Open the release ``current`` points to (and the --data files): check it, hold it,
+        start its executor. Raises StoreError with one line saying what is wrong."""
+        s = self.settings
+        release = find_release(s)
+        lease = None
+        if release is not None and release.path is not None:
+            lease = layout.hold(s, release.path)
+        try:
+            if release is not None and release.path is not None:
+                check_release(release)
+            files = [s.path(f) for f in s.data_files]
+            for f in files:
+                if not f.is_file():
+                    raise StoreError(f"--data {f}: no such file")
+                for_path(f)
+            if files:
+                release = files_release(files, release)
+            spec, tmp = self._spec(release, files)
+            try:
+                if s.query_workers > 0:
+                    limits = Limits(memory_mb=s.query_memory_mb)
+                    executor: QueryPool | InlineExecutor = QueryPool(
+                        spec, s.query_workers, s.query_timeout, limits, s.long_query_seconds)
+                else:
+                    executor = InlineExecutor(spec)
+            except BaseException:
+                if tmp is not None:
+                    tmp.cleanup()
+                raise
+        except BaseException:
+            if lease is not None:
+                layout.let_go(lease)
+            raise
+        follows = link if not files and s.store != "remote" else None
+        return Served(release, spec, executor, self._description(release), follows, lease, tmp)
+
     def _graph_for(self, path: Path) -> str:
         return str(self.iris.graph("data", path.name))
 
-    def _spec(self, files: list[Path]) -> StoreSpec:
+    def _spec(self, release: Release | None, files: list[Path]
+              ) -> tuple[StoreSpec, tempfile.TemporaryDirectory | None]:
         s = self.settings
-        release = self.release
         if s.store == "remote":
             return StoreSpec("remote", query_url=s.remote_query_url,
-                             store_url=s.remote_store_url, timeout=s.query_timeout)
+                             store_url=s.remote_store_url, timeout=s.query_timeout), None
         dump = None
         if release and release.dumps_dir and (release.dumps_dir / QUADS_DUMP).is_file():
             dump = release.dumps_dir / QUADS_DUMP
@@ -160,7 +336,7 @@ class Site:
                 (str(f), self._graph_for(f)) for f in files]
             if not pairs:
                 raise StoreError("nothing to serve: run `uprgraph build` or pass --data FILE")
-            return StoreSpec("memory", files=tuple(pairs))
+            return StoreSpec("memory", files=tuple(pairs)), None
         if s.store != "oxigraph":
             raise StoreError(f"unknown store {s.store!r}: use oxigraph, memory or remote")
         has_store = bool(release and release.store_path and release.store_path.is_dir())
@@ -169,10 +345,10 @@ class Site:
                 raise StoreError(
                     f"no release in {s.current_release}: run `uprgraph build` first "
                     "(or `uprgraph serve --data FILE` to serve RDF files)")
-            return StoreSpec("oxigraph", path=str(release.store_path))  # type: ignore[union-attr]
+            return StoreSpec("oxigraph", path=str(release.store_path)), None  # type: ignore
         # Extra files: one store in a temporary directory with the release and the files.
-        self._tmp = tempfile.TemporaryDirectory(prefix="uprgraph-serve-")
-        store = ox.Store(self._tmp.name)
+        tmp = tempfile.TemporaryDirectory(prefix="uprgraph-serve-")
+        store = ox.Store(tmp.name)
         if has_store:
             source = ox.Store.read_only(str(release.store_path))  # type: ignore[union-attr]
             store.bulk_extend(source.quads_for_pattern(None, None, None, None))
@@ -183,30 +359,23 @@ class Site:
             try:
                 load_rdf_file(store, f, self._graph_for(f))
             except SyntaxError as exc:
+                tmp.cleanup()
                 raise StoreError(f"--data {f}: {exc}") from exc
         store.flush()
         del store
-        return StoreSpec("oxigraph", path=self._tmp.name)
-
-    def run(self, query: str, fmt: str, **kw: object):
-        """Run a query through the executor (timeout, worker process); returns an Answer."""
-        prefixes = tuple(self.prefixes.items()) if fmt in ("turtle", "trig") else ()
-        # relative IRIs (``PREFIX upr: <def/upr#>``, as in queries/) resolve against the
-        # data's base; on the query's first line, so error line numbers stay right
-        query = f"BASE <{self.iris.base}> {query}"
-        return self.executor.run(Job(query, fmt, prefixes=prefixes, **kw))  # type: ignore[arg-type]
+        return StoreSpec("oxigraph", path=tmp.name), tmp
 
     # -- the dataset description (VoID + DCAT) --------------------------------
-    def _description(self) -> ox.Store:
+    def _description(self, release: Release | None) -> ox.Store:
         """The release's ``void.ttl``, as the build's :func:`describe` wrote it; without one
         (``--data`` files only) the same function describes what is served."""
         g = ox.Store()
-        if self.release and self.release.void_path:
-            g.bulk_extend(ox.parse(path=str(self.release.void_path), format=ox.RdfFormat.TURTLE,
+        if release and release.void_path:
+            g.bulk_extend(ox.parse(path=str(release.void_path), format=ox.RdfFormat.TURTLE,
                                    base_iri=self.iris.base))
             return g
-        built = self.release.built if self.release else datetime.now(UTC)
-        listed = self.release.dumps if self.release else []
+        built = release.built if release else datetime.now(UTC)
+        listed = release.dumps if release else []
         dumps = [Dump(**{"compressed": d["file"].endswith(".gz"), **d}) for d in listed]
         graph = describe(self.settings, built=built.isoformat().replace("+00:00", "Z"),
                          triples=None, graphs=(), dumps=dumps)
@@ -215,6 +384,26 @@ class Site:
         return g
 
     def close(self) -> None:
-        self.executor.close()
-        if self._tmp is not None:
-            self._tmp.cleanup()
+        self._served.close()
+
+
+def check_release(release: Release) -> None:
+    """Refuse a damaged release: its store's files against their checksums, then the number
+    of quads against the manifest's. One line saying what is wrong (StoreError)."""
+    assert release.path is not None
+    store = release.store_path
+    if store is None or not store.is_dir():
+        return
+    problem = layout.verify_store(release.path)
+    if problem:
+        raise StoreError(f"release {release.id} is damaged: {problem}; "
+                         "rebuild it with `uprgraph build`")
+    expected = release.manifest.get("triples")
+    try:
+        found = len(ox.Store.read_only(str(store)))
+    except OSError as exc:
+        raise StoreError(f"release {release.id} is damaged: its store cannot be read "
+                         f"({exc}); rebuild it with `uprgraph build`") from None
+    if expected is not None and found != int(expected):
+        raise StoreError(f"release {release.id} is damaged: its store holds {found} quads, "
+                         f"its manifest says {expected}; rebuild it with `uprgraph build`")

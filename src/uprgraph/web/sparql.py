@@ -8,6 +8,7 @@ status the protocol asks for and a message that says what is wrong.
 from __future__ import annotations
 
 import json
+import logging
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -18,9 +19,9 @@ from rdflib import RDF, XSD, Graph, Literal, Namespace, URIRef
 
 from .. import formats
 from ..formats import BY_NAME, RDF_FORMATS, RESULT_FORMATS, W3C_FORMAT_IRIS
-from ..store.analysis import analyse
+from ..store.analysis import analyse, uses_service
 from ..store.base import StoreError
-from .executor import Busy, QueryError, QueryTimeout
+from .executor import Busy, QueryError, QueryTimeout, TooLarge
 from .render import CORS, WebError, choose, content_type, html, term_view, urls
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -29,7 +30,14 @@ HTML = BY_NAME["html"]
 SD_FORMATS = (BY_NAME["turtle"], BY_NAME["rdfxml"], BY_NAME["jsonld"], BY_NAME["ntriples"])
 FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"
+UPDATE_PARAMS = ("update", "using-graph-uri", "using-named-graph-uri")
 READ_ONLY = "this endpoint is read-only: SPARQL Update is refused and nothing was executed"
+NO_SERVICE = ("SERVICE is not allowed here: this endpoint never sends requests to other "
+              "services; run federated queries from your own client")
+UNCHECKED = ("this query could not be checked for SERVICE clauses (it does not parse as SPARQL "
+             "1.1 here); fix its syntax, or run it without SERVICE")
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("sparql", __name__)
 
@@ -47,6 +55,16 @@ def _utf8_charset() -> None:
     charset = request.mimetype_params.get("charset")
     if charset and charset.lower().replace("-", "") != "utf8":
         raise WebError(415, f"charset {charset!r} is not supported: send UTF-8")
+
+
+def _graph_iri(name: str, value: str) -> str:
+    """A dataset parameter's value, which must be an absolute IRI (400 otherwise)."""
+    try:
+        ox.NamedNode(value)
+    except ValueError as exc:
+        shown = value if len(value) <= 200 else value[:200] + "..."
+        raise WebError(400, f"{name}={shown!r} is not an absolute IRI: {exc}") from None
+    return value
 
 
 def read_request() -> tuple[str | None, list[str] | None, list[str] | None]:
@@ -80,15 +98,16 @@ def read_request() -> tuple[str | None, list[str] | None, list[str] | None]:
         else:
             raise WebError(415, f"Content-Type {mimetype!r} is not accepted: use {FORM} or "
                            f"{DIRECT} (this endpoint is read-only)")
-    if any(k in ("update", "using-graph-uri", "using-named-graph-uri") for k, _ in params):
+    # an update anywhere (URL or body) is refused, whatever else the request holds
+    if any(k in UPDATE_PARAMS for k, _ in (*url, *params)):
         raise WebError(403, READ_ONLY)
     queries = [v for k, v in params if k == "query"]
     if body_query is not None:
         queries.append(body_query)
     if len(queries) > 1:
         raise WebError(400, f"{len(queries)} queries were given; send exactly one `query`")
-    defaults = [v for k, v in params if k == "default-graph-uri"]
-    named = [v for k, v in params if k == "named-graph-uri"]
+    defaults = [_graph_iri(k, v) for k, v in params if k == "default-graph-uri"]
+    named = [_graph_iri(k, v) for k, v in params if k == "named-graph-uri"]
     if not queries:
         if request.method == "POST":
             raise WebError(400, "the request has no `query`")
@@ -102,8 +121,13 @@ def answer(query: str, defaults: list[str] | None, named: list[str] | None) -> R
     if info.is_update:
         raise WebError(403, READ_ONLY)
     if info.uses_service:
-        raise WebError(400, "SERVICE is not allowed here: this endpoint never sends requests "
-                       "to other services; run federated queries from your own client")
+        raise WebError(400, NO_SERVICE)
+    if site.executor.defence is None:  # queries run where the network is reachable
+        found = uses_service(query)
+        if found:
+            raise WebError(400, NO_SERVICE)
+        if found is None:
+            raise WebError(400, UNCHECKED)
     offered = (*RDF_FORMATS, HTML) if info.kind == "graph" else (*RESULT_FORMATS, HTML)
     if not query.strip():
         raise WebError(400, "the query is empty")
@@ -122,14 +146,11 @@ def answer(query: str, defaults: list[str] | None, named: list[str] | None) -> R
         if exc.kind == "format":
             raise WebError(406, f"{exc}; offered for this query: "
                            + ", ".join(f.media_type for f in offered)) from None
-        raise WebError(500, f"the store failed: {exc}") from None
-    except QueryTimeout as exc:
-        raise WebError(503, f"{exc}; narrow the query or add a LIMIT",
-                       {"Retry-After": "1"}) from None
-    except Busy as exc:
-        raise WebError(503, str(exc), {"Retry-After": "1"}) from None
-    except StoreError as exc:
-        raise WebError(502, f"the store is not reachable: {exc}") from None
+        if uses_service(query):  # the worker had no network to reach it with
+            raise WebError(400, NO_SERVICE) from None
+        raise store_failure(exc) from None
+    except (QueryTimeout, Busy, TooLarge, StoreError) as exc:
+        raise store_failure(exc) from None
     headers = {**CORS, "Vary": "Accept"}
     if result.truncated:
         n = site.settings.max_rows
@@ -142,6 +163,25 @@ def answer(query: str, defaults: list[str] | None, named: list[str] | None) -> R
     resp = Response(result, content_type=content_type(fmt), headers=headers)
     resp.call_on_close(result.close)
     return resp
+
+
+def store_failure(exc: Exception) -> WebError:
+    """The HTTP error for a query the store did not answer.
+
+    Messages of our own making (timeouts, a busy server, memory) are passed on;
+    what the store itself said may hold local paths or addresses, so it is logged
+    and the client gets a plain sentence.
+    """
+    retry = {"Retry-After": "1"}
+    if isinstance(exc, QueryTimeout):
+        return WebError(503, f"{exc}; narrow the query or add a LIMIT", retry)
+    if isinstance(exc, (Busy, TooLarge)):
+        return WebError(503, str(exc), retry)
+    if isinstance(exc, QueryError):
+        log.error("the store failed on a query (%s): %s", exc.kind, exc)
+        return WebError(500, "the store failed to evaluate the query; the error was logged")
+    log.warning("the store is not available: %s", exc)
+    return WebError(503, "the store is not available at the moment; try again shortly", retry)
 
 
 def _results_page(query: str, kind: str, body: bytes, truncated: bool, headers: dict) -> Response:

@@ -1,0 +1,70 @@
+"""The HTTP server: waitress, bounded against slow and oversized requests.
+
+waitress closes a connection only when it has been *silent* for
+``channel_timeout``; a client that trickles a header block byte by byte keeps
+its connection (and a slot of ``connection_limit``) for as long as it likes.
+:class:`HardenedServer` also closes a connection whose request is still
+incomplete ``channel_timeout`` seconds after its first byte, and looks every
+second rather than every 30. Header blocks are capped (``max_header_bytes``),
+which also bounds what content negotiation parses. A reverse proxy in front
+(see docs/deployment.md) absorbs slow clients before they reach this server.
+"""
+
+from __future__ import annotations
+
+import time
+
+from waitress.adjustments import Adjustments
+from waitress.channel import HTTPChannel
+from waitress.server import TcpWSGIServer
+from waitress.task import ThreadedTaskDispatcher
+
+from ..config import Settings
+
+
+class _Channel(HTTPChannel):
+    """A connection that remembers when the request it is receiving began."""
+
+    started: float = 0.0
+
+    def received(self, data: bytes) -> bool:
+        if self.request is None and data:
+            self.started = time.time()
+        return super().received(data)
+
+
+class HardenedServer(TcpWSGIServer):
+    """waitress's TCP server, also closing requests that take too long to arrive."""
+
+    channel_class = _Channel
+
+    def maintenance(self, now: float) -> None:
+        super().maintenance(now)
+        cutoff = now - self.adj.channel_timeout
+        for channel in list(self.active_channels.values()):
+            if (channel.request is not None and not channel.requests
+                    and getattr(channel, "started", now) < cutoff):
+                channel.will_close = True
+
+
+def adjustments(settings: Settings, threads: int, **kw: object) -> dict[str, object]:
+    """waitress settings for ``settings`` (``kw`` overrides, e.g. ``port=0`` in tests)."""
+    return {
+        "host": settings.host, "port": settings.port, "threads": threads, "ident": "uprgraph",
+        # forwarded headers are handled (or ignored) by the app, per ``forwarded_hops``
+        "clear_untrusted_proxy_headers": False,
+        "channel_timeout": settings.channel_timeout,
+        "cleanup_interval": 1,
+        "connection_limit": settings.connection_limit,
+        "max_request_header_size": settings.max_header_bytes,
+        "max_request_body_size": settings.max_request_bytes,
+        **kw,
+    }
+
+
+def create(app: object, settings: Settings, threads: int = 8, **kw: object) -> HardenedServer:
+    """A bound server for ``app`` (call ``run()`` to serve, ``close()`` to stop)."""
+    adj = Adjustments(**adjustments(settings, threads, **kw))
+    dispatcher = ThreadedTaskDispatcher()
+    dispatcher.set_thread_count(adj.threads)
+    return HardenedServer(app, {}, dispatcher=dispatcher, adj=adj, sockinfo=adj.listen[0])
