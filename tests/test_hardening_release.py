@@ -1,0 +1,103 @@
+"""Builds under a live server: it follows ``current`` without a restart, requests keep
+answering throughout, and pruning never removes a release the server still holds."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from pathlib import Path
+
+from hardening_helpers import Tally, leaks, serving
+from test_build import copy_project
+
+from uprgraph.build import build
+from uprgraph.config import load_settings
+from uprgraph.release import layout
+
+pytest_plugins = ["web_fixtures"]
+
+
+def served_release(server) -> str:
+    r = server.get("/.well-known/void", "text/turtle")
+    assert r.status == 200, r.body[:300]
+    return r.header("ETag").strip('"').rsplit("-void-", 1)[0]
+
+
+def wait_for_release(server, release_id: str, seconds: float = 20) -> None:
+    end = time.monotonic() + seconds
+    while served_release(server) != release_id:
+        assert time.monotonic() < end, f"still serving {served_release(server)}"
+        time.sleep(0.2)
+
+
+def check_everything(server, project: Path) -> None:
+    """Every kind of resource answers, from the release being served."""
+    rid = served_release(server)
+    manifest = json.loads((project / ".uprgraph/releases" / rid / "manifest.json").read_text())
+    for dump in manifest["dumps"]:
+        r = server.get("/dumps/" + dump["file"])
+        assert r.status == 200 and hashlib.sha256(r.body).hexdigest() == dump["sha256"]
+    assert server.get("/links-report.json").status == 200
+    r = server.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "text/tab-separated-values")
+    assert r.status == 200 and int(r.text.split()[-1]) == manifest["triples"]
+    r = server.get("/id/state/KHM", "text/turtle")
+    assert r.status == 303, r.body
+    assert server.get("/doc/state/KHM", "text/html").status == 200
+
+
+def hammer(server, stop: threading.Event, tally: Tally, problems: list) -> None:
+    paths = ["/doc/state/KHM", "/sparql?query=ASK%7B%3Fs%20%3Fp%20%3Fo%7D", "/dumps/",
+             "/links-report.json", "/id/state/KHM", "/.well-known/void", "/"]
+    i = 0
+    while not stop.is_set():
+        path = paths[i % len(paths)]
+        i += 1
+        try:
+            r = server.get(path, "text/html" if i % 2 else "*/*")
+        except OSError as exc:
+            problems.append(f"{path}: {exc}")
+            continue
+        tally.add(r.status)
+        if r.status >= 400 or leaks(r.body, str(server.app.extensions["uprgraph"]
+                                                  .settings.project_dir)):
+            problems.append(f"{path}: {r.status} {r.body[:200]!r}")
+
+
+def test_builds_under_a_live_server(tmp_path):
+    project = copy_project(tmp_path)
+    settings = load_settings(project, query_timeout=5.0, releases_kept=1)
+    first = build(settings).release
+    with serving(settings) as server:
+        check_everything(server, project)
+        assert served_release(server) == first.id
+        # a build while the server holds the first release: it is kept (releases_kept=1)
+        time.sleep(1.1)  # release ids have a one-second resolution
+        second = build(settings).release
+        assert first.path.is_dir() and layout.held(settings, first.path.name)
+        # clients keep asking while the server switches, and during the next build
+        stop, tally, problems = threading.Event(), Tally(), []
+        readers = [threading.Thread(target=hammer, args=(server, stop, tally, problems))
+                   for _ in range(3)]
+        for t in readers:
+            t.start()
+        try:
+            wait_for_release(server, second.id)
+            check_everything(server, project)
+            end = time.monotonic() + 10  # the first release is let go once nothing uses it
+            while layout.held(settings, first.path.name):
+                assert time.monotonic() < end
+                time.sleep(0.1)
+            time.sleep(1.1)
+            third = build(settings).release
+            assert not first.path.exists()  # pruned: no longer held
+            wait_for_release(server, third.id)
+            check_everything(server, project)
+        finally:
+            stop.set()
+            for t in readers:
+                t.join()
+    assert not problems, problems[:5]
+    print(f"\nbuilds under load: {tally.total} requests, statuses {dict(tally.counts)}")
+    assert tally.total > 0
