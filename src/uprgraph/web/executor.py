@@ -27,6 +27,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -43,6 +44,8 @@ CHUNK = 256 * 1024
 EAGER_BYTES = 4 * 1024 * 1024
 #: how long a fresh worker may take to open its store
 STARTUP_SECONDS = 60.0
+#: query texts remembered as long-running (refused at once while the long slots are taken)
+KNOWN_LONG = 256
 
 
 class QueryTimeout(RuntimeError):
@@ -184,7 +187,7 @@ def _worker_main(spec: StoreSpec, limits: Limits,
     defence = _confine(spec, limits)
     try:
         store = spec.open()
-    except (StoreError, OSError, MemoryError) as exc:
+    except (StoreError, OSError, RuntimeError, MemoryError) as exc:  # RocksDB: RuntimeError
         conn.send(("dead", str(exc)))
         return
     conn.send(("ready", defence))
@@ -333,9 +336,10 @@ class _Worker:
 class _Clock:
     """One query's clock: its run deadline, and whether it holds one of the long slots."""
 
-    def __init__(self, pool: QueryPool) -> None:
+    def __init__(self, pool: QueryPool, query: str) -> None:
         now = time.monotonic()
         self.pool = pool
+        self.query = query
         self.deadline = now + pool.timeout
         self.long_at = now + pool.long_after
         self.long = False
@@ -353,6 +357,10 @@ class _Clock:
     def become_long(self) -> bool:
         """Take a long slot; False when all are taken (the query must give way)."""
         with self.pool._lock:
+            self.pool._known_long[self.query] = None
+            self.pool._known_long.move_to_end(self.query)
+            while len(self.pool._known_long) > KNOWN_LONG:
+                self.pool._known_long.popitem(last=False)
             if self.pool._long >= self.pool.max_long:
                 return False
             self.pool._long += 1
@@ -382,6 +390,7 @@ class QueryPool:
         self.long_after = timeout if long_after is None else long_after
         self.max_long = max(1, size - 1)
         self._long = 0
+        self._known_long: OrderedDict[str, None] = OrderedDict()
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
@@ -475,6 +484,10 @@ class QueryPool:
     def run(self, job: Job) -> Answer:
         """Run ``job`` on a worker; a worker that dies before answering is replaced and the
         query tried once more on a fresh one."""
+        with self._lock:
+            if job.query in self._known_long and self._long >= self.max_long:
+                raise Busy("this query ran long before, and the server is already running as "
+                           "many long queries as it allows; retry shortly or narrow the query")
         for attempt in (1, 2):
             worker = self._take()
             try:
@@ -486,7 +499,7 @@ class QueryPool:
         raise AssertionError("unreachable")
 
     def _run_on(self, worker: _Worker, job: Job) -> Answer:
-        clock = _Clock(self)
+        clock = _Clock(self, job.query)
         try:
             worker.conn.send(job)
         except OSError as exc:

@@ -401,7 +401,7 @@ def check_release(release: Release) -> None:
     expected = release.manifest.get("triples")
     try:
         found = len(ox.Store.read_only(str(store)))
-    except OSError as exc:
+    except (OSError, RuntimeError) as exc:  # RocksDB reports corruption as RuntimeError
         raise StoreError(f"release {release.id} is damaged: its store cannot be read "
                          f"({exc}); rebuild it with `uprgraph build`") from None
     if expected is not None and found != int(expected):
