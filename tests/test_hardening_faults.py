@@ -31,8 +31,11 @@ def _busy_workers(pool) -> list:
 def test_killed_workers_are_replaced_before_use(make_live):
     server = make_live()
     pool = server.app.extensions["uprgraph"].executor  # type: ignore[attr-defined]
-    for worker in list(pool._all):
-        worker.wait_ready()
+    end = time.monotonic() + 60
+    while len(pool._idle.queue) < 2:  # both workers started and idle
+        assert time.monotonic() < end
+        time.sleep(0.05)
+    for worker in list(pool._all):  # the idle ones and the spare
         worker.process.kill()
         worker.process.wait()
     r = server.query("ASK { ?s ?p ?o }", "application/sparql-results+json")

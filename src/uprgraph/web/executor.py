@@ -20,14 +20,12 @@ quickly for the cheap queries of everyone else.
 from __future__ import annotations
 
 import logging
-import queue
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -36,6 +34,7 @@ from typing import Any
 
 from ..formats import BY_NAME
 from ..store.base import FormatMismatch, QuerySyntaxError, StoreError
+from .admission import Admission, Clock, Empty, Idle
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +43,6 @@ CHUNK = 256 * 1024
 EAGER_BYTES = 4 * 1024 * 1024
 #: how long a fresh worker may take to open its store
 STARTUP_SECONDS = 60.0
-#: query texts remembered as long-running (refused at once while the long slots are taken)
-KNOWN_LONG = 256
 
 
 class QueryTimeout(RuntimeError):
@@ -333,53 +330,13 @@ class _Worker:
         self.conn.close()
 
 
-class _Clock:
-    """One query's clock: its run deadline, and whether it holds one of the long slots."""
-
-    def __init__(self, pool: QueryPool, query: str) -> None:
-        now = time.monotonic()
-        self.pool = pool
-        self.query = query
-        self.deadline = now + pool.timeout
-        self.long_at = now + pool.long_after
-        self.long = False
-
-    def wait(self) -> float:
-        """Seconds until the next check (becoming long, or the deadline)."""
-        now = time.monotonic()
-        if not self.long and self.long_at < self.deadline:
-            return self.long_at - now
-        return self.deadline - now
-
-    def expired(self) -> bool:
-        return time.monotonic() >= self.deadline
-
-    def become_long(self) -> bool:
-        """Take a long slot; False when all are taken (the query must give way)."""
-        with self.pool._lock:
-            self.pool._known_long[self.query] = None
-            self.pool._known_long.move_to_end(self.query)
-            while len(self.pool._known_long) > KNOWN_LONG:
-                self.pool._known_long.popitem(last=False)
-            if self.pool._long >= self.pool.max_long:
-                return False
-            self.pool._long += 1
-        self.long = True
-        return True
-
-    def done(self) -> None:
-        if self.long:
-            self.long = False
-            with self.pool._lock:
-                self.pool._long -= 1
-
-
 class QueryPool:
     """``size`` worker processes serving queries on ``spec`` with a per-query ``timeout``.
 
     ``timeout`` bounds the wait for a free worker and, separately, the query's run
-    time. At most ``max_long`` (``size - 1``) queries may run past ``long_after``
-    seconds at once; one more is cancelled with :class:`Busy` at that point.
+    time; :mod:`.admission` decides who gets a free worker and how many queries may
+    run long. A spare worker is kept started, so a worker that had to be killed is
+    replaced at once.
     """
 
     def __init__(self, spec: StoreSpec, size: int = 2, timeout: float = 10.0,
@@ -388,31 +345,30 @@ class QueryPool:
         self.limits = limits or Limits()
         self.timeout = timeout
         self.long_after = timeout if long_after is None else long_after
-        self.max_long = max(1, size - 1)
-        self._long = 0
-        self._known_long: OrderedDict[str, None] = OrderedDict()
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self.admission = Admission(max(1, size - 1), self.long_after, timeout)
+        self._idle: Idle[_Worker] = Idle()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._closed = False
-        for _ in range(max(1, size)):
-            self._add()
-        first = self._idle.get()
+        first = self._start()
+        others = [self._start() for _ in range(max(1, size) - 1)]
+        self._spare: _Worker | None = self._start()
         try:
             first.wait_ready()  # fail early (and clearly) if the store cannot be opened
         except StoreError:
             self.close()
-            first.kill()
             raise
         #: how the workers are cut off from the network (None: they are not)
         self.defence = first.defence
         self._idle.put(first)
+        for worker in others:
+            self._enlist(worker)
 
-    def _add(self) -> None:
+    def _start(self) -> _Worker:
         worker = _Worker(self.spec, self.limits)
         with self._lock:
             self._all.add(worker)
-        self._idle.put(worker)
+        return worker
 
     def _release(self, worker: _Worker) -> None:
         if self._closed:  # a retired pool: the worker ends with its last query
@@ -422,33 +378,55 @@ class QueryPool:
             return
         self._idle.put(worker)
 
+    def _enlist(self, worker: _Worker) -> None:
+        """Make ``worker`` available once its store is open (in the background, so no
+        request waits on a starting worker while another is free)."""
+
+        def ready() -> None:
+            try:
+                worker.wait_ready()
+            except StoreError:
+                with self._lock:
+                    self._all.discard(worker)
+                worker.kill()
+                return
+            self._release(worker)
+
+        if worker.ready:
+            self._release(worker)
+        else:
+            threading.Thread(target=ready, daemon=True).start()
+
     def _replace(self, worker: _Worker) -> None:
+        """Kill ``worker``; the spare takes its place and a new spare starts."""
         with self._lock:
             self._all.discard(worker)
         threading.Thread(target=worker.kill, daemon=True).start()
-        if not self._closed:
-            self._add()
+        if self._closed:
+            return
+        spare, self._spare = self._spare, self._start()
+        if spare is None or not spare.alive():
+            if spare is not None:
+                with self._lock:
+                    self._all.discard(spare)
+            spare = self._start()
+        self._enlist(spare)
 
-    def _take(self) -> _Worker:
-        """A live, ready worker; waits at most ``timeout`` for one to come free."""
+    def _take(self, priority: int) -> _Worker:
+        """A live, ready worker (only ready ones are idle); waits at most ``timeout``."""
         deadline = time.monotonic() + self.timeout
         while True:
             try:
-                worker = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
+                worker = self._idle.get(priority, max(0.0, deadline - time.monotonic()))
+            except Empty:
                 raise Busy("every query worker is busy; try again shortly") from None
             if not worker.alive():  # killed or crashed while idle: never hand it a query
                 log.warning("a query worker had stopped; starting a new one")
                 self._replace(worker)
                 continue
-            try:
-                worker.wait_ready()
-            except StoreError:
-                self._replace(worker)
-                raise
             return worker
 
-    def _recv(self, worker: _Worker, clock: _Clock) -> tuple:
+    def _recv(self, worker: _Worker, clock: Clock) -> tuple:
         while True:
             wait = clock.wait()
             if wait > 0 and worker.conn.poll(wait):
@@ -481,25 +459,27 @@ class QueryPool:
         return TooLarge(f"the query needed more than the {self.limits.memory_mb} MB a query may "
                         "use; narrow it or add a LIMIT")
 
-    def run(self, job: Job) -> Answer:
+    def run(self, job: Job, internal: bool = True, client: str | None = None) -> Answer:
         """Run ``job`` on a worker; a worker that dies before answering is replaced and the
-        query tried once more on a fresh one."""
-        with self._lock:
-            if job.query in self._known_long and self._long >= self.max_long:
-                raise Busy("this query ran long before, and the server is already running as "
-                           "many long queries as it allows; retry shortly or narrow the query")
+        query tried once more on a fresh one. ``internal``: a query of the server's own
+        pages (served first), not a client's; ``client``: who asks (an address)."""
+        if self.admission.refused(job.query, client):
+            raise Busy("this query (or an earlier one of this client) ran long, and the "
+                       "server is already running as many long queries as it allows; retry "
+                       "shortly or narrow the query")
+        priority = self.admission.priority(job.query, internal, client)
         for attempt in (1, 2):
-            worker = self._take()
+            worker = self._take(priority)
             try:
-                return self._run_on(worker, job)
+                return self._run_on(worker, job, client)
             except _WorkerDied:
                 if attempt == 2:
                     raise
                 log.warning("a query worker stopped during a query; trying it once more")
         raise AssertionError("unreachable")
 
-    def _run_on(self, worker: _Worker, job: Job) -> Answer:
-        clock = _Clock(self, job.query)
+    def _run_on(self, worker: _Worker, job: Job, client: str | None = None) -> Answer:
+        clock = self.admission.clock(job.query, client)
         try:
             worker.conn.send(job)
         except OSError as exc:
@@ -520,7 +500,7 @@ class QueryPool:
             raise QueryError(msg[1], msg[2])
         return self._stream(worker, clock, msg[1], msg[2])
 
-    def _stream(self, worker: _Worker, clock: _Clock, kind: str, truncated: bool) -> Answer:
+    def _stream(self, worker: _Worker, clock: Clock, kind: str, truncated: bool) -> Answer:
         """An answer announced in chunks: small ones are read at once (the worker is free
         before the client reads), larger ones stream from the worker."""
         head: list[bytes] = []
@@ -565,11 +545,8 @@ class QueryPool:
     def retire(self) -> None:
         """Stop taking queries: idle workers end now, busy ones when their query ends."""
         self._closed = True
-        while True:
-            try:
-                worker = self._idle.get_nowait()
-            except queue.Empty:
-                break
+        spare, self._spare = self._spare, None
+        for worker in [*self._idle.drain(), *([spare] if spare else [])]:
             with self._lock:
                 self._all.discard(worker)
             worker.stop()
@@ -601,7 +578,7 @@ class InlineExecutor:
         self.store = spec.open()
         self._lock = threading.Lock()
 
-    def run(self, job: Job) -> Answer:
+    def run(self, job: Job, internal: bool = True, client: str | None = None) -> Answer:
         import io
 
         with self._lock:

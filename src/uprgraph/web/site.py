@@ -233,13 +233,19 @@ class Site:
             with self._lock:
                 served.users -= 1
 
-    def run(self, query: str, fmt: str, **kw: object):
-        """Run a query through the executor (timeout, worker process); returns an Answer."""
+    def run(self, query: str, fmt: str, internal: bool = True, client: str | None = None,
+            **kw: object):
+        """Run a query through the executor (timeout, worker process); returns an Answer.
+
+        ``internal``: a query of the server's own pages, served before clients' queries;
+        ``client``: the address of who asks (see :mod:`.admission`).
+        """
         prefixes = tuple(self.prefixes.items()) if fmt in ("turtle", "trig") else ()
         # relative IRIs (``PREFIX upr: <def/upr#>``, as in queries/) resolve against the
         # data's base; on the query's first line, so error line numbers stay right
         query = f"BASE <{self.iris.base}> {query}"
-        return self.executor.run(Job(query, fmt, prefixes=prefixes, **kw))  # type: ignore[arg-type]
+        job = Job(query, fmt, prefixes=prefixes, **kw)  # type: ignore[arg-type]
+        return self.executor.run(job, internal=internal, client=client)
 
     # -- following ``current`` ---------------------------------------------------
     def _follow(self) -> None:

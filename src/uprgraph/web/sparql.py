@@ -139,7 +139,7 @@ def answer(query: str, defaults: list[str] | None, named: list[str] | None) -> R
           "named_graphs": tuple(named) if named is not None else None,
           "max_rows": site.settings.max_rows}
     try:
-        result = site.run(query, wire.name, **kw)
+        result = site.run(query, wire.name, internal=False, client=request.remote_addr, **kw)
     except QueryError as exc:
         if exc.kind == "syntax":
             raise WebError(400, f"syntax error in the query: {exc}") from None

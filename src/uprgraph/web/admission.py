@@ -1,0 +1,177 @@
+"""Who gets a query worker, and for how long: fairness under heavy queries.
+
+A query's cost is unknown until it runs, and a running Oxigraph query can only
+be stopped by ending its process. So the pool learns from the clock:
+
+- at most ``max_long`` queries (``query_workers - 1``) may run past
+  ``long_after`` seconds at once; one more is stopped there, so a worker always
+  comes free within ``long_after`` for everyone else;
+- query texts are remembered as *long* (they ran past ``long_after``) or *short*
+  (they finished before it): a long one is refused at once while the long slots
+  are taken, instead of holding a worker first;
+- a client whose query ran long is remembered for ``CLIENT_SECONDS``: its
+  queries of unknown cost count as long meanwhile (a client cannot dodge the
+  rule by changing a heavy query's text each time);
+- a free worker goes to the waiting request with the best priority: the
+  server's own queries (documents, redirects, home page) first, then queries
+  known to be short, then unknown ones, then known long ones.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+import time
+from collections import OrderedDict
+from typing import Generic, TypeVar
+
+#: query texts remembered as long or short
+REMEMBERED = 512
+#: how long a client whose query ran long has its unknown queries counted as long
+CLIENT_SECONDS = 30.0
+
+INTERNAL, SHORT, UNKNOWN, LONG = range(4)
+
+T = TypeVar("T")
+
+
+class Empty(Exception):
+    """No worker came free in time."""
+
+
+class Idle(Generic[T]):
+    """Idle workers, each handed to the waiting request with the best (lowest) priority,
+    first come first served within a priority."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._items: list[T] = []
+        self._waiting: list[tuple[int, int]] = []
+        self._tickets = itertools.count()
+
+    def put(self, item: T) -> None:
+        with self._cond:
+            self._items.append(item)
+            self._cond.notify_all()
+
+    def get(self, priority: int, timeout: float) -> T:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            me = (priority, next(self._tickets))
+            heapq.heappush(self._waiting, me)
+            try:
+                while not (self._items and self._waiting[0] == me):
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise Empty
+                    self._cond.wait(remaining)
+                return self._items.pop()
+            finally:
+                self._waiting.remove(me)
+                heapq.heapify(self._waiting)
+                self._cond.notify_all()
+
+    def drain(self) -> list[T]:
+        with self._cond:
+            items, self._items = self._items, []
+            return items
+
+    @property
+    def queue(self) -> list[T]:
+        """The idle items now (a copy)."""
+        with self._cond:
+            return list(self._items)
+
+
+class Admission:
+    """The long slots of a pool and what it learnt about query texts."""
+
+    def __init__(self, max_long: int, long_after: float, timeout: float) -> None:
+        self.max_long = max_long
+        self.long_after = long_after
+        self.timeout = timeout
+        self.running_long = 0
+        self._lock = threading.Lock()
+        self._seen: OrderedDict[str, bool] = OrderedDict()  # query -> ran long
+        self._clients: OrderedDict[str, float] = OrderedDict()  # client -> until when long
+
+    def _remember(self, query: str, long: bool, client: str | None = None) -> None:
+        self._seen[query] = long
+        self._seen.move_to_end(query)
+        while len(self._seen) > REMEMBERED:
+            self._seen.popitem(last=False)
+        if long and client:
+            self._clients[client] = time.monotonic() + CLIENT_SECONDS
+            self._clients.move_to_end(client)
+            while len(self._clients) > REMEMBERED:
+                self._clients.popitem(last=False)
+
+    def _long(self, query: str, client: str | None) -> bool | None:
+        """Whether the query counts as long (None: unknown)."""
+        known = self._seen.get(query)
+        if known is None and client and self._clients.get(client, 0.0) > time.monotonic():
+            return True
+        return known
+
+    def priority(self, query: str, internal: bool, client: str | None = None) -> int:
+        if internal:
+            return INTERNAL
+        with self._lock:
+            long = self._long(query, client)
+        return UNKNOWN if long is None else LONG if long else SHORT
+
+    def refused(self, query: str, client: str | None = None) -> bool:
+        """A query that counts as long, while the long slots are all taken."""
+        with self._lock:
+            return bool(self._long(query, client)) and self.running_long >= self.max_long
+
+    def clock(self, query: str, client: str | None = None) -> Clock:
+        return Clock(self, query, client)
+
+
+class Clock:
+    """One query's clock: its run deadline, and whether it holds a long slot."""
+
+    def __init__(self, admission: Admission, query: str, client: str | None = None) -> None:
+        now = time.monotonic()
+        self.admission = admission
+        self.query = query
+        self.client = client
+        self.started = now
+        self.deadline = now + admission.timeout
+        self.long_at = now + admission.long_after
+        self.long = False
+        self.finished = False
+
+    def wait(self) -> float:
+        """Seconds until the next check (becoming long, or the deadline)."""
+        now = time.monotonic()
+        if not self.long and self.long_at < self.deadline:
+            return self.long_at - now
+        return self.deadline - now
+
+    def expired(self) -> bool:
+        return time.monotonic() >= self.deadline
+
+    def become_long(self) -> bool:
+        """Take a long slot; False when all are taken (the query must give way)."""
+        a = self.admission
+        with a._lock:
+            a._remember(self.query, True, self.client)
+            if a.running_long >= a.max_long:
+                return False
+            a.running_long += 1
+        self.long = True
+        return True
+
+    def done(self) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        a = self.admission
+        with a._lock:
+            if self.long:
+                a.running_long -= 1
+            elif time.monotonic() < self.long_at:
+                a._remember(self.query, False)
