@@ -152,3 +152,46 @@ def test_damaged_new_release_keeps_the_old_one_served(tmp_path, web_settings: Se
             assert r.header("ETag").strip('"').startswith("good-1")
             time.sleep(0.2)
     shutil.rmtree(bad)
+
+
+# -- a remote store that goes away and comes back --------------------------------------------
+def test_remote_store_gone_and_back(tmp_path, web_project, make_live):
+    from test_web_stores import BIN, wait_http
+    from web_fixtures import free_port
+
+    from uprgraph.store.remote import RemoteStore
+
+    exe = BIN / "oxigraph"
+    if not exe.exists():
+        pytest.skip("the `oxigraph` executable (PyPI package oxigraph) is not installed")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+
+    def start() -> subprocess.Popen:
+        proc = subprocess.Popen([str(exe), "serve", "--location", str(tmp_path / "oxi"),
+                                 "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_http(url + "/query?query=ASK%7B%7D")
+        return proc
+
+    proc = start()
+    try:
+        RemoteStore(url + "/query", url + "/store", timeout=10).publish_files(
+            [web_project / ".uprgraph/current/dumps/uprgraph.nq.gz"])
+        server = make_live(store="remote", remote_query_url=url + "/query",
+                           remote_store_url=url + "/store")
+        assert server.query("ASK { ?s ?p ?o }").status == 200
+        proc.kill()
+        proc.wait(5)
+        for path in ("/sparql?query=ASK%7B%3Fs%20%3Fp%20%3Fo%7D", "/doc/state/KHM",
+                     "/id/state/KHM"):
+            r = server.get(path, "text/turtle, application/sparql-results+json")
+            assert r.status == 503, (path, r.status, r.body)
+            assert r.header("Retry-After") and "try again" in r.text
+            assert str(port) not in r.text and not leaks(r.body, str(tmp_path))
+        proc = start()
+        assert server.query("ASK { ?s ?p ?o }").status == 200
+        assert server.get("/doc/state/KHM", "text/turtle").status == 200
+    finally:
+        proc.kill()
+        proc.wait(5)

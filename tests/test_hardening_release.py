@@ -10,13 +10,24 @@ import time
 from pathlib import Path
 
 from hardening_helpers import Tally, leaks, serving
-from test_build import copy_project
+from test_build import ROOT
 
 from uprgraph.build import build
 from uprgraph.config import load_settings
 from uprgraph.release import layout
 
 pytest_plugins = ["web_fixtures"]
+
+
+def copy_project(dest: Path) -> Path:
+    """A small project (the ontology, shapes and the states) that builds in seconds."""
+    import shutil
+
+    for name in ("ontology", "shapes"):
+        shutil.copytree(ROOT / name, dest / name)
+    (dest / "data").mkdir()
+    shutil.copy(ROOT / "data" / "states.ttl", dest / "data")
+    return dest
 
 
 def served_release(server) -> str:
@@ -101,3 +112,55 @@ def test_builds_under_a_live_server(tmp_path):
     assert not problems, problems[:5]
     print(f"\nbuilds under load: {tally.total} requests, statuses {dict(tally.counts)}")
     assert tally.total > 0
+
+
+def test_builds_killed_while_serving(tmp_path):
+    """`uprgraph build` killed at random points: what is served never changes, nothing is
+    left half-published; the next complete build is served without a restart."""
+    import os
+    import random
+    import signal
+    import subprocess
+    import sys
+
+    from web_fixtures import write_release
+
+    project = copy_project(tmp_path)
+    before = write_release(project, "before-1")
+    (before / "links-report.json").write_text("{}\n")  # as a build writes one
+    settings = load_settings(project, query_timeout=5.0)
+    rng = random.Random(9)
+    env = {**os.environ, "UPRGRAPH_PROJECT_DIR": str(project)}
+    cmd = [sys.executable, "-m", "uprgraph", "build"]
+    with serving(settings) as server:
+        stop, tally, problems = threading.Event(), Tally(), []
+        readers = [threading.Thread(target=hammer, args=(server, stop, tally, problems))
+                   for _ in range(2)]
+        for t in readers:
+            t.start()
+        try:
+            kills = []
+            for _ in range(2):
+                proc = subprocess.Popen(cmd, env=env, cwd=project, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+                delay = rng.uniform(0.5, 5.0)
+                time.sleep(delay)
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+                kills.append(round(delay, 1))
+                assert served_release(server) == "before-1"
+                assert (project / ".uprgraph/current").resolve().name == "before-1"
+            done = subprocess.run(cmd, env=env, cwd=project, capture_output=True, timeout=300)
+            assert done.returncode == 0, done.stderr[-500:]
+            new_id = (project / ".uprgraph/current").resolve().name
+            assert new_id != "before-1"
+            assert not list((project / ".uprgraph/releases").glob(".building-*"))
+            wait_for_release(server, new_id)
+            check_everything(server, project)
+        finally:
+            stop.set()
+            for t in readers:
+                t.join()
+    assert not problems, problems[:5]
+    print(f"\nbuilds killed after {kills} s while serving: {tally.total} requests, "
+          f"statuses {dict(tally.counts)}")

@@ -177,9 +177,13 @@ def store_failure(exc: Exception) -> WebError:
         return WebError(503, f"{exc}; narrow the query or add a LIMIT", retry)
     if isinstance(exc, (Busy, TooLarge)):
         return WebError(503, str(exc), retry)
-    if isinstance(exc, QueryError):
-        log.error("the store failed on a query (%s): %s", exc.kind, exc)
+    if isinstance(exc, QueryError) and exc.kind == "internal":
+        log.error("the store failed on a query: %s", exc)
         return WebError(500, "the store failed to evaluate the query; the error was logged")
+    if isinstance(exc, QueryError):  # the store (or a remote one) could not answer now
+        log.warning("the store could not answer a query: %s", exc)
+        return WebError(503, "the store could not answer this query at the moment; try again "
+                        "shortly (the error was logged)", retry)
     log.warning("the store is not available: %s", exc)
     return WebError(503, "the store is not available at the moment; try again shortly", retry)
 
