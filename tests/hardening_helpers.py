@@ -3,14 +3,33 @@ client that records every answer (status, time) for the figures the tests print.
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from web_fixtures import Server
 
 from uprgraph.config import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+#: what the restricted finding of tests/fixtures/restricted-finding.ttl would show if leaked
+RESTRICTED = ("RESTRICTED-MARKER", "testimony-2020-12")
+
+
+def small_project(dest: Path) -> Path:
+    """A project that builds in seconds: the ontology, shapes, states, sources, one review
+    and its themes, and the restricted finding that must never be served."""
+    for name in ("ontology", "shapes"):
+        shutil.copytree(ROOT / name, dest / name)
+    (dest / "data" / "cambodia").mkdir(parents=True)
+    for name in ("states.ttl", "sources.ttl", "upr-process.ttl",
+                 "cambodia/review-cycle3.ttl", "cambodia/themes-cchr-2021.ttl"):
+        shutil.copy(ROOT / "data" / name, dest / "data" / name)
+    shutil.copy(ROOT / "tests" / "fixtures" / "restricted-finding.ttl", dest / "data")
+    return dest
 
 
 @contextmanager
@@ -32,8 +51,9 @@ def serving(settings: Settings, threads: int = 8) -> Iterator[Server]:
 
 
 def leaks(body: bytes, *paths: str) -> list[str]:
-    """What a response must never hold: a traceback or a local path."""
-    found = [w for w in ("Traceback", 'File "', ".sst", "site-packages") if w.encode() in body]
+    """What a response must never hold: a traceback, a local path, a restricted finding."""
+    found = [w for w in ("Traceback", 'File "', ".sst", "site-packages", *RESTRICTED)
+             if w.encode() in body]
     found += [p for p in paths if p and p.encode() in body]
     return found
 

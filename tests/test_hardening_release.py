@@ -7,27 +7,17 @@ import hashlib
 import json
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 from hardening_helpers import Tally, leaks, serving
-from test_build import ROOT
+from hardening_helpers import small_project as copy_project
 
 from uprgraph.build import build
 from uprgraph.config import load_settings
 from uprgraph.release import layout
 
 pytest_plugins = ["web_fixtures"]
-
-
-def copy_project(dest: Path) -> Path:
-    """A small project (the ontology, shapes and the states) that builds in seconds."""
-    import shutil
-
-    for name in ("ontology", "shapes"):
-        shutil.copytree(ROOT / name, dest / name)
-    (dest / "data").mkdir()
-    shutil.copy(ROOT / "data" / "states.ttl", dest / "data")
-    return dest
 
 
 def served_release(server) -> str:
@@ -60,7 +50,10 @@ def check_everything(server, project: Path) -> None:
 
 def hammer(server, stop: threading.Event, tally: Tally, problems: list) -> None:
     paths = ["/doc/state/KHM", "/sparql?query=ASK%7B%3Fs%20%3Fp%20%3Fo%7D", "/dumps/",
-             "/links-report.json", "/id/state/KHM", "/.well-known/void", "/"]
+             "/links-report.json", "/id/state/KHM", "/.well-known/void", "/",
+             "/dumps/uprgraph.ttl", "/doc/review/KHM/3",
+             "/sparql?query=" + urllib.parse.quote(
+                 "SELECT * WHERE { ?s ?p ?o FILTER(CONTAINS(STR(?o), 'RESTRICTED')) }")]
     i = 0
     while not stop.is_set():
         path = paths[i % len(paths)]

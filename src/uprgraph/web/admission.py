@@ -121,28 +121,36 @@ class Admission:
             long = self._long(query, client)
         return UNKNOWN if long is None else LONG if long else SHORT
 
-    def refused(self, query: str, client: str | None = None) -> bool:
-        """A query that counts as long, while the long slots are all taken."""
+    def admit(self, query: str, client: str | None = None) -> Clock | None:
+        """A clock for the query; a query that counts as long takes its long slot now, and
+        is refused (None) while they are all taken."""
         with self._lock:
-            return bool(self._long(query, client)) and self.running_long >= self.max_long
-
-    def clock(self, query: str, client: str | None = None) -> Clock:
-        return Clock(self, query, client)
+            long = bool(self._long(query, client))
+            if long:
+                if self.running_long >= self.max_long:
+                    return None
+                self.running_long += 1
+        clock = Clock(self, query, client)
+        clock.long = long
+        return clock
 
 
 class Clock:
     """One query's clock: its run deadline, and whether it holds a long slot."""
 
     def __init__(self, admission: Admission, query: str, client: str | None = None) -> None:
-        now = time.monotonic()
         self.admission = admission
         self.query = query
         self.client = client
-        self.started = now
-        self.deadline = now + admission.timeout
-        self.long_at = now + admission.long_after
         self.long = False
         self.finished = False
+        self.start()
+
+    def start(self) -> None:
+        """Start counting: when the query reaches its worker."""
+        now = time.monotonic()
+        self.deadline = now + self.admission.timeout
+        self.long_at = now + self.admission.long_after
 
     def wait(self) -> float:
         """Seconds until the next check (becoming long, or the deadline)."""

@@ -463,26 +463,32 @@ class QueryPool:
         """Run ``job`` on a worker; a worker that dies before answering is replaced and the
         query tried once more on a fresh one. ``internal``: a query of the server's own
         pages (served first), not a client's; ``client``: who asks (an address)."""
-        if self.admission.refused(job.query, client):
-            raise Busy("this query (or an earlier one of this client) ran long, and the "
-                       "server is already running as many long queries as it allows; retry "
-                       "shortly or narrow the query")
         priority = self.admission.priority(job.query, internal, client)
         for attempt in (1, 2):
-            worker = self._take(priority)
+            clock = self.admission.admit(job.query, client)
+            if clock is None:
+                raise Busy("this query (or an earlier one of this client) ran long, and the "
+                           "server is already running as many long queries as it allows; "
+                           "retry shortly or narrow the query")
             try:
-                return self._run_on(worker, job, client)
+                worker = self._take(priority)
+            except BaseException:
+                clock.done()
+                raise
+            try:
+                return self._run_on(worker, job, clock)
             except _WorkerDied:
                 if attempt == 2:
                     raise
                 log.warning("a query worker stopped during a query; trying it once more")
         raise AssertionError("unreachable")
 
-    def _run_on(self, worker: _Worker, job: Job, client: str | None = None) -> Answer:
-        clock = self.admission.clock(job.query, client)
+    def _run_on(self, worker: _Worker, job: Job, clock: Clock) -> Answer:
+        clock.start()
         try:
             worker.conn.send(job)
         except OSError as exc:
+            clock.done()
             self._replace(worker)
             raise _WorkerDied("a query worker stopped unexpectedly") from exc
         msg = self._recv(worker, clock)
