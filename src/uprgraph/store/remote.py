@@ -142,6 +142,15 @@ def _unscope_results(body: bytes) -> bytes:
     return json.dumps(data).encode()
 
 
+def _ask_answer(body: bytes) -> bytes:
+    """Virtuoso 7 answers ASK in JSON as a SELECT of ``__ASK_RETVAL`` (no row: false)."""
+    if b"__ASK_RETVAL" not in body:
+        return body
+    rows = json.loads(body).get("results", {}).get("bindings", [])
+    answer = any(row.get("__ASK_RETVAL", {}).get("value") not in (None, "0") for row in rows)
+    return json.dumps({"head": {}, "boolean": answer}).encode()
+
+
 def _unscope_triples(triples: list[ox.Triple]) -> list[ox.Triple]:
     def term(t):
         if isinstance(t, ox.NamedNode) and t.value.startswith(RELEASE):
@@ -256,8 +265,9 @@ class RemoteStore:
             if RELEASE.encode() in reply.body:
                 triples = _unscope_triples(triples)
             return wrap(iter(triples))
+        body = _ask_answer(reply.body) if info.kind == "ask" else reply.body
         try:
-            return wrap(ox.parse_query_results(_unscope_results(reply.body),
+            return wrap(ox.parse_query_results(_unscope_results(body),
                                                format=ox.QueryResultsFormat.JSON))
         except (SyntaxError, ValueError) as exc:
             raise StoreError(f"{self.query_url}: unreadable results: {exc}") from exc
