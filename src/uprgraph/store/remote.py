@@ -81,13 +81,23 @@ class Pointer:
     graphs: dict[str, str]
 
 
-def scope_query(text: str, graphs: dict[str, str]) -> str:
+@dataclass
+class Scoped:
+    """A query rewritten for the store, and the store graphs its ``FROM`` clauses name."""
+
+    text: str
+    default: list[str]
+    named: list[str]
+
+
+def scope_query(text: str, graphs: dict[str, str]) -> Scoped:
     """Rewrite the IRIs after ``GRAPH``, ``FROM`` and ``FROM NAMED`` to the store's names.
 
     IRIs are resolved against the query's ``BASE`` and ``PREFIX`` declarations; one
     outside ``graphs`` becomes :data:`NO_GRAPH`, so neither the control graph nor
     another release can be reached by name.
     """
+    scoped = Scoped(text, [], [])
     tokens = [m for m in _TOKEN.finditer(text) if m.lastgroup not in ("ws", "comment")]
     base = ""
     prefixes: dict[str, str] = {}
@@ -113,15 +123,20 @@ def scope_query(text: str, graphs: dict[str, str]) -> str:
             if after is not None and after.lastgroup == "iri":
                 prefixes[nxt.group().partition(":")[0]] = iri_of(after) or ""
         elif word in ("GRAPH", "FROM"):
+            into = scoped.default if word == "FROM" else None
             if word == "FROM" and nxt is not None and nxt.group().upper() == "NAMED":
                 nxt = tokens[i + 2] if i + 2 < len(tokens) else None
+                into = scoped.named
             if nxt is not None and nxt.lastgroup in ("iri", "pname"):
                 iri = iri_of(nxt)
                 if iri is not None:
                     edits.append((*nxt.span(), f"<{graphs.get(iri, NO_GRAPH)}>"))
+                    if into is not None:
+                        into.append(graphs.get(iri, NO_GRAPH))
     for start, end, new in reversed(edits):
         text = text[:start] + new + text[end:]
-    return text
+    scoped.text = text
+    return scoped
 
 
 _BNODE_CHARS = re.compile(r"[^A-Za-z0-9_]")
@@ -221,13 +236,16 @@ class RemoteStore:
         return [{k: v["value"] for k, v in row.items()}
                 for row in data.get("results", {}).get("bindings", [])]
 
-    def _dataset(self, uses_from: bool, pointer: Pointer | None,
+    def _dataset(self, scoped: Scoped | None, pointer: Pointer | None,
                  default_graphs: list[str] | None,
                  named_graphs: list[str] | None) -> list[tuple[str, str]]:
         if pointer is None:
             defaults, named = default_graphs or [], named_graphs or []
-        elif default_graphs is None and named_graphs is None and uses_from:
-            return []  # the query's own (rewritten) FROM clauses
+        elif default_graphs is None and named_graphs is None and scoped is not None:
+            # the query's FROM clauses, sent as the protocol's dataset (which a store
+            # with a union default graph option cannot override); an empty set of
+            # graphs is a graph that is never filled
+            defaults, named = scoped.default or [NO_GRAPH], scoped.named or [NO_GRAPH]
         else:
             everything = sorted(pointer.graphs.values())
 
@@ -235,6 +253,10 @@ class RemoteStore:
                 return everything if gs is None else [pointer.graphs.get(g, NO_GRAPH) for g in gs]
 
             defaults, named = mapped(default_graphs), mapped(named_graphs)
+        if pointer is not None and NO_GRAPH not in named:
+            # named, though empty: Virtuoso 7 answers an ASK on a GRAPH outside the
+            # dataset with true
+            named = [*named, NO_GRAPH]
         return ([("default-graph-uri", g) for g in defaults]
                 + [("named-graph-uri", g) for g in named])
 
@@ -248,11 +270,13 @@ class RemoteStore:
     ) -> OxigraphResult:
         info = analyse(sparql)
         pointer = self.pointer()
-        text = sparql if pointer is None else scope_query(sparql, pointer.graphs)
+        scoped = scope_query(sparql, pointer.graphs) if pointer is not None else None
+        text = scoped.text if scoped is not None else sparql
         if base_iri:
             text = f"BASE <{base_iri}>\n{text}"
+        uses_from = scoped if scoped is not None and info.uses_from else None
         params = [("query", text),
-                  *self._dataset(info.uses_from, pointer, default_graphs, named_graphs)]
+                  *self._dataset(uses_from, pointer, default_graphs, named_graphs)]
         graph = info.kind == "graph"
         accept = "application/n-triples, text/turtle;q=0.9" if graph else RESULTS_JSON
         reply = self._post_query(params, accept)
