@@ -250,9 +250,14 @@ def test_publish_while_reading(store_server, credentials, bundled, imported, ser
     assert list(registered(store)) == [release_iri(imported.release_id)]
 
 
+def _clean_env() -> dict[str, str]:
+    """This process's environment without any UPRGRAPH_* setting or credential."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("UPRGRAPH_")}
+
+
 def _publish_process(built: Built, store: StoreServer, *args: str,
                      password: str | None = None) -> subprocess.Popen:
-    env = {**os.environ, **store.env(password), "UPRGRAPH_QUERY_TIMEOUT": str(TIMEOUT)}
+    env = {**_clean_env(), **store.env(password), "UPRGRAPH_QUERY_TIMEOUT": str(TIMEOUT)}
     return subprocess.Popen([sys.executable, "-m", "uprgraph", "publish", *args],
                             cwd=built.settings.project_dir, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -293,21 +298,34 @@ def _snapshot(store: StoreServer) -> tuple:
     return tuple(sorted((r["g"], r["n"]) for r in rows))
 
 
-def test_refused_and_unreachable_stores_say_so_in_one_line(store_server, bundled):
+def test_refused_and_unreachable_stores_say_so_in_one_line(store_server, tmp_path):
+    from web_fixtures import free_port, write_release
+
+    write_release(tmp_path, "never-published")
+    small = Built(load_settings(tmp_path), 0)
     before = _snapshot(store_server)
-    if store_server.user:  # Virtuoso: wrong password
-        proc = _publish_process(bundled, store_server, password="wrong-" + store_server.password)
+    if store_server.user:  # Virtuoso's digest auth: a wrong password, from env or netrc
+        proc = _publish_process(small, store_server, password="wrong-" + store_server.password)
         _out, err = proc.communicate(timeout=60)
         assert proc.returncode == 1
         assert len(err.strip().splitlines()) == 1, err
-        assert "HTTP 401" in err and "refused the credentials" in err
+        assert "HTTP 401" in err and f"refused the credentials of {store_server.user!r}" in err
+        netrc = tmp_path / "netrc"
+        netrc.write_text(f"machine 127.0.0.1 login {store_server.user} password nope\n")
+        netrc.chmod(0o600)
+        env = {k: v for k, v in store_server.env().items()
+               if not k.startswith("UPRGRAPH_STORE_")}
+        done = subprocess.run([sys.executable, "-m", "uprgraph", "publish"], cwd=tmp_path,
+                              env={**_clean_env(), **env, "NETRC": str(netrc)},
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 1
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert f"refused the credentials of {store_server.user!r}" in done.stderr
         assert _snapshot(store_server) == before
-    from web_fixtures import free_port
-
     closed = f"http://127.0.0.1:{free_port()}"
     gone = replace(store_server, query_url=closed + "/query", update_url=closed + "/update",
                    store_url=closed + "/store")
-    proc = _publish_process(bundled, gone)
+    proc = _publish_process(small, gone)
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 1
     assert len(err.strip().splitlines()) == 1, err

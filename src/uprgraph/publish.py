@@ -104,13 +104,20 @@ def register(store: RemoteStore, release: str, graphs: Iterable[str]) -> None:
     store.update(f"INSERT DATA {{ GRAPH <{CONTROL}> {{ <{release}> <{HAS_GRAPH}> {listed} }} }}")
 
 
-def switch(store: RemoteStore, release: str, previous: str | None) -> None:
+def switch(store: RemoteStore, release: str, previous: list[str]) -> None:
     """Point readers at ``release`` instead of ``previous``: one DELETE/INSERT operation,
     atomic in the store. Its templates are ground (no pattern to match): Virtuoso 7
     skips the INSERT of a pattern-matching operation whose WHERE finds nothing."""
     pointer = f"GRAPH <{CONTROL}> {{ <{CONTROL}> <{CURRENT}> "
-    old = f"DELETE {{ {pointer}<{previous}> }} }} " if previous else ""
-    store.update(f"{old}INSERT {{ {pointer}<{release}> }} }} WHERE {{ }}")
+    old = " ".join(f"{pointer}<{r}> }}" for r in previous)
+    delete = f"DELETE {{ {old} }} " if previous else ""
+    store.update(f"{delete}INSERT {{ {pointer}<{release}> }} }} WHERE {{ }}")
+
+
+def pointed(store: RemoteStore) -> list[str]:
+    """The releases the pointer names: one, or none before the first publish."""
+    rows = store.select(f"SELECT ?r WHERE {{ GRAPH <{CONTROL}> {{ <{CONTROL}> <{CURRENT}> ?r }} }}")
+    return sorted(r["r"] for r in rows)
 
 
 def forget(store: RemoteStore, release: str, graphs: Iterable[str]) -> None:
@@ -174,11 +181,11 @@ def publish(settings: Settings, *, chunk: int = CHUNK_TRIPLES, progress: bool = 
     rid = release.id
     target = release_iri(rid)
     names = {g: release_graph(rid, g) for g in expected}
-    pointer = store.pointer(fresh=True)
-    previous = pointer.release if pointer else None
+    currents = pointed(store)
+    previous = currents[0] if len(currents) == 1 else None
     total = sum(expected.values())
     todo: dict[str, str] = {}
-    if previous == target:
+    if currents == [target]:
         log(f"release {rid} is already the current one in {store.query_url}")
     else:
         register(store, target, names.values())
@@ -198,7 +205,7 @@ def publish(settings: Settings, *, chunk: int = CHUNK_TRIPLES, progress: bool = 
                 raise PublishError(
                     f"graph <{g}>: {loaded.get(names[g], 0)} triples in the store after "
                     f"loading, the release's VoID states {n}")
-        switch(store, target, previous)
+        switch(store, target, currents)
         now = store.pointer(fresh=True)
         if now is None or now.release != target:
             raise PublishError(f"the store did not take the switch to release {rid}")
