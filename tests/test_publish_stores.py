@@ -331,3 +331,35 @@ def test_refused_and_unreachable_stores_say_so_in_one_line(store_server, tmp_pat
     assert len(err.strip().splitlines()) == 1, err
     assert err.startswith("publish failed: cannot reach the store at " + closed)
     assert _snapshot(store_server) == before
+
+
+def test_a_miscounted_graph_is_not_switched_to(store_server, credentials, tmp_path):
+    """Counts are checked after loading: a graph short of what the VoID states stops the
+    publish before the switch, and says which graph."""
+    import json
+
+    import pyoxigraph as ox
+    from web_fixtures import write_release
+
+    from uprgraph.publish import PublishError
+
+    release = write_release(tmp_path, "miscounted")
+    manifest = json.loads((release / "manifest.json").read_text())
+    graph = manifest["graphs"][0]
+    store = RemoteStore(store_server.query_url)
+    before = store.pointer(fresh=True)
+    void = (release / "void.ttl").read_text()
+    described = ox.Store()
+    described.load(void.encode(), format=ox.RdfFormat.TURTLE)
+    (n,) = [int(r["n"].value) for r in described.query(
+        f"SELECT ?n WHERE {{ <{graph}> <http://rdfs.org/ns/void#triples> ?n }}")]
+    described.update(f"DELETE DATA {{ <{graph}> <http://rdfs.org/ns/void#triples> {n} }} ;"
+                     f"INSERT DATA {{ <{graph}> <http://rdfs.org/ns/void#triples> {n + 1} }}")
+    (release / "void.ttl").write_bytes(described.dump(format=ox.RdfFormat.TURTLE,
+                                                      from_graph=ox.DefaultGraph()))
+    manifest["triples"] += 1
+    (release / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(PublishError, match=f"graph <{graph}>: {n} triples in the store after "
+                                           f"loading, the release's VoID states {n + 1}"):
+        publish(on(Built(load_settings(tmp_path), 0), store_server))
+    assert store.pointer(fresh=True) == before
