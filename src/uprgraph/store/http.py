@@ -73,8 +73,9 @@ class Client:
 
     def __init__(self, urls: list[str], timeout: float | None = None) -> None:
         self.timeout = timeout
-        handlers: list[urllib.request.BaseHandler] = [
-            urllib.request.HTTPSHandler(context=ssl.create_default_context())]
+        handlers: list[urllib.request.BaseHandler] = []
+        if any(u.startswith("https:") for u in urls):  # loading the CAs takes a quarter second
+            handlers.append(urllib.request.HTTPSHandler(context=ssl.create_default_context()))
         self.user: str | None = None
         found = credentials(next((u for u in urls if u), ""))
         if found:
