@@ -91,10 +91,11 @@ def query_command(settings: Settings, sparql: str | None, query_file, output: st
 def _register() -> None:
     """Commands that live beside the part of the code they drive."""
     from .links.commands import links, vocab
+    from .publish import publish_command
     from .sources.commands import import_
     from .web.commands import serve
 
-    for command in (serve, import_, vocab, links):
+    for command in (serve, import_, vocab, links, publish_command):
         main.add_command(command)
 
 
