@@ -42,6 +42,8 @@ class Rec:
     sdg_goals: tuple[str, ...] = ()
     #: concepts of other schemes it is tagged with (UPR Info issues)
     other_concepts: tuple[str, ...] = ()
+    #: UHRI codes its other concepts are skos:closeMatch to (a suggestion, not a tag)
+    mapped_themes: tuple[str, ...] = ()
 
 
 def _last(iri: Node) -> str:
@@ -64,6 +66,10 @@ def read(graph: Graph, iris: IRIs, exclude: set[Node] = frozenset()) -> list[Rec
     for s, o in graph.subject_objects(SKOS.exactMatch):
         if str(o).startswith(uhri_prefix):
             exact[s] = o
+    close: dict[Node, set[str]] = defaultdict(set)
+    for s, o in graph.subject_objects(SKOS.closeMatch):
+        if str(o).startswith(uhri_prefix):
+            close[s].add(str(o))
 
     def values(predicate: URIRef) -> dict[Node, list[Node]]:
         found: dict[Node, list[Node]] = defaultdict(list)
@@ -91,7 +97,7 @@ def read(graph: Graph, iris: IRIs, exclude: set[Node] = frozenset()) -> list[Rec
             continue
         review = reviews[0]
         source = min((str(s) for s in derived.get(iri, [])), default=None)
-        coded, other = set(), set()
+        coded, other, mapped = set(), set(), set()
         for concept in themes.get(iri, []):
             text = str(concept)
             if text.startswith(uhri_prefix):
@@ -100,6 +106,7 @@ def read(graph: Graph, iris: IRIs, exclude: set[Node] = frozenset()) -> list[Rec
                 coded.add(str(exact[concept]))
             else:
                 other.add(text)
+                mapped |= close.get(concept, set())
         goals = {g for g in (sdg_goal(str(s)) for s in sdgs.get(iri, [])) if g}
         response = responses.get(iri)
         recs.append(Rec(
@@ -115,6 +122,7 @@ def read(graph: Graph, iris: IRIs, exclude: set[Node] = frozenset()) -> list[Rec
             themes=tuple(sorted(coded)),
             sdg_goals=tuple(sorted(goals)),
             other_concepts=tuple(sorted(other)),
+            mapped_themes=tuple(sorted(mapped - coded)),
         ))
     recs.sort(key=lambda r: r.iri)
     return recs

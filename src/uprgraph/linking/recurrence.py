@@ -15,7 +15,7 @@ import numpy as np
 
 from .corpus import Rec
 from .similarity import vectors
-from .text import instruments
+from .text import TREATIES, instruments
 
 METHOD = "tfidf-words-chars-cosine"
 VERSION = "1"
@@ -35,7 +35,7 @@ class Recurrence:
 
 def parameters(threshold: float = THRESHOLD, per_review: int = PER_REVIEW) -> dict:
     return {"threshold": threshold, "per_review": per_review, "word_stem": 5, "word_ngrams": "1-2",
-            "char_ngrams": "3-5", "word_weight": 0.5,
+            "char_ngrams": "4", "word_weight": 0.5,
             "other_instrument": OTHER_INSTRUMENT,
             "fitted_on": "recommendations to the same state under review"}
 
@@ -53,17 +53,22 @@ def find(recs: list[Rec], threshold: float = THRESHOLD,
         if len(cycles) < 2:
             continue
         matrix = vectors([r.text for r in mine])
-        named = [instruments(r.text) for r in mine]
+        names = [instruments(r.text) for r in mine]
+        named = np.array([[n in found for n in TREATIES] for found in names], dtype=np.float64)
         index = {c: [i for i, r in enumerate(mine) if r.cycle == c] for c in cycles}
         for pos, later_cycle in enumerate(cycles[1:], start=1):
             later = index[later_cycle]
             for earlier_cycle in cycles[:pos]:
                 earlier = index[earlier_cycle]
                 scores = matrix.scores(later, earlier)
-                _penalise(scores, [named[i] for i in later], [named[j] for j in earlier])
-                for row, i in enumerate(later):
-                    hits = np.flatnonzero(scores[row] >= threshold)
-                    ranked = sorted(hits, key=lambda j, r=row: (-scores[r, j], mine[earlier[j]].iri))
+                _penalise(scores, named[later], named[earlier])
+                rows, cols = np.nonzero(scores >= threshold)
+                hits: dict[int, list[int]] = defaultdict(list)
+                for row, col in zip(rows.tolist(), cols.tolist(), strict=True):
+                    hits[row].append(col)
+                for row, cols_hit in hits.items():
+                    i = later[row]
+                    ranked = sorted(cols_hit, key=lambda j, r=row: (-scores[r, j], earlier[j]))
                     for j in ranked[:per_review]:
                         found.append(Recurrence(mine[i].iri, mine[earlier[j]].iri,
                                                 round(float(scores[row, j]), 4)))
@@ -71,12 +76,11 @@ def find(recs: list[Rec], threshold: float = THRESHOLD,
     return found
 
 
-def _penalise(scores: np.ndarray, later: list[frozenset[str]],
-              earlier: list[frozenset[str]]) -> None:
-    """"Ratify ICRMW" is not "ratify CED": lower the score where the instruments differ."""
-    for row, a in enumerate(later):
-        if not a:
-            continue
-        for col, b in enumerate(earlier):
-            if b and not a & b:
-                scores[row, col] *= OTHER_INSTRUMENT
+def _penalise(scores: np.ndarray, later: np.ndarray, earlier: np.ndarray) -> None:
+    """"Ratify ICRMW" is not "ratify CED": lower the score where both name instruments
+    and none in common (rows of ``later``/``earlier``: one 0/1 column per instrument)."""
+    if not later.any() or not earlier.any():
+        return
+    shared = (later @ earlier.T) > 0
+    both = later.any(axis=1)[:, None] & earlier.any(axis=1)[None, :]
+    scores[both & ~shared] *= OTHER_INSTRUMENT

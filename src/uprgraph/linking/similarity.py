@@ -23,7 +23,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from .text import normalise
 
 STEM = 5
-CHAR_NGRAMS = (3, 5)
+CHAR_NGRAMS = (4, 4)
 #: weight of the word score; the character score gets the rest
 WORD_WEIGHT = 0.5
 
