@@ -69,8 +69,8 @@ class Classifier:
         y = self.binarizer.fit_transform(labels)
         self.vectoriser = TfidfVectorizer(analyzer=analyse, sublinear_tf=True, dtype=np.float64)
         x = self.vectoriser.fit_transform([normalise(t) for t in texts])
-        self.model = OneVsRestClassifier(LogisticRegression(C=C, max_iter=1000,
-                                                            solver="liblinear"))
+        self.model = OneVsRestClassifier(LogisticRegression(
+            C=C, max_iter=1000, solver="liblinear", random_state=0))
         self.model.fit(x, y)
 
     def rank(self, texts: list[str], top: int) -> list[list[tuple[str, float]]]:
