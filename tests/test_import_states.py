@@ -40,3 +40,59 @@ def test_unknown_names_raise(name):
 def test_unknown_placeholder():
     assert states.is_unknown("&#40;Unknown&#41;")
     assert not states.is_state("&#40;Unknown&#41;")
+
+
+# Variants as real OHCHR matrices and UPR Info exports write them: stray spaces and line
+# breaks inside names, non-breaking spaces, en dashes, official former names, UN short and
+# formal names. Each must resolve to its ISO 3166-1 alpha-3 code.
+@pytest.mark.parametrize(("name", "iso3"), [
+    ("Slov enia", "SVN"),                       # stray space inside a word (Word matrices)
+    ("Ukr aine", "UKR"),
+    ("United Kingdom of Great Britain and\nNorthern Ireland", "GBR"),  # line break
+    ("Bolivia (Plurinational\nState of)", "BOL"),
+    ("Holy\u00a0See", "VAT"),                   # non-breaking space
+    ("State\u00a0of\u00a0Palestine", "PSE"),
+    ("Guinea\u2013Bissau", "GNB"),              # en dash
+    ("Timor\u2013Leste", "TLS"),
+    ("Swaziland", "SWZ"),                       # former names
+    ("The former Yugoslav Republic of Macedonia", "MKD"),
+    ("Turkey", "TUR"),
+    ("Czech Republic", "CZE"),
+    ("Libyan Arab Jamahiriya", "LBY"),
+    ("Burma", "MMR"),
+    ("Zaire", "COD"),
+    ("Holy See", "VAT"),                        # UN short and formal names
+    ("State of Palestine", "PSE"),
+    ("Türkiye", "TUR"),
+    ("Czechia", "CZE"),
+    ("Eswatini", "SWZ"),
+    ("North Macedonia", "MKD"),
+    ("Lao People's Democratic Republic", "LAO"),
+    ("Russian Federation", "RUS"),
+    ("Republic of Moldova", "MDA"),
+    ("Viet Nam", "VNM"),
+    ("Cabo Verde", "CPV"),
+    ("Netherlands (Kingdom of the)", "NLD"),
+    ("Côte d\u2019Ivoire", "CIV"),
+])
+def test_real_variants(name, iso3):
+    assert states.resolve(name).iso3 == iso3
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("Slovnia", "Slovenia"),
+    ("Czech Rep.", "Czechia"),
+    ("Cambodja", "Cambodia"),
+])
+def test_unknown_names_come_with_candidates(name, expected):
+    with pytest.raises(states.UnknownState) as info:
+        states.resolve(name)
+    assert info.value.candidates[0] == expected
+    assert f"did you mean {expected}" in str(info.value)
+
+
+def test_nothing_close_means_no_candidates():
+    with pytest.raises(states.UnknownState) as info:
+        states.resolve("Atlantis")
+    assert info.value.candidates == ()
+    assert "did you mean" not in str(info.value)

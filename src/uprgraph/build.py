@@ -28,6 +28,7 @@ from tqdm import tqdm
 from . import inputs as inputs_mod
 from .config import Settings
 from .inputs import Input
+from .linking import link_inputs
 from .links.linksets import count_links, describe_linksets
 from .links.report import coverage
 from .release import layout
@@ -38,7 +39,7 @@ from .terms import to_oxigraph
 from .validate import Report, validate
 
 #: the steps of a build, in order; each is timed (``BuildResult.timings``) and shown
-STAGES = ("parse", "validate", "filter", "dump", "load", "publish")
+STAGES = ("parse", "validate", "link", "filter", "dump", "load", "publish")
 
 
 class BuildError(RuntimeError):
@@ -186,6 +187,8 @@ def build(
         )
 
     restricted = restricted_nodes(data, settings)
+    items += link_inputs(data, settings.iris, restricted, log)
+    lap("link")
     quads, withheld = public_quads(items, restricted)
     del data, ontology, shapes
     lap("filter")

@@ -90,11 +90,13 @@ def query_command(settings: Settings, sparql: str | None, query_file, output: st
 
 def _register() -> None:
     """Commands that live beside the part of the code they drive."""
+    from .linking.commands import evaluate_command
     from .links.commands import links, vocab
     from .publish import publish_command
     from .sources.commands import import_
     from .web.commands import serve
 
+    links.add_command(evaluate_command)
     for command in (serve, import_, vocab, links, publish_command):
         main.add_command(command)
 

@@ -22,6 +22,8 @@ be read on one page:
     {base}id/import/{name}                     a file brought in by `uprgraph import`
     {base}id/document/A/HRC/41/17/Add.1        a UN document, by its symbol
     {base}id/m49/034                           a UN M49 area (region, sub-region)
+    {base}id/link/{kind}/{hash}                a computed link (recurrence, match, suggestion)
+    {base}id/linking/{method}/{hash}           the run of a linking method (a PROV activity)
     {base}id/dataset/uprgraph/linkset/{target}/{predicate}   a VoID linkset
     {base}graph/{kind}/{name}                  a named graph of the release
     {base}def/upr#Term                         the ontology
@@ -31,6 +33,7 @@ be read on one page:
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -164,6 +167,16 @@ class IRIs:
         if not re.fullmatch(r"[0-9]{3}", code):
             raise ValueError(f"not a three-digit UN M49 code: {code!r}")
         return self._id("m49", code)
+
+    def link(self, kind: str, *keys: str) -> URIRef:
+        """A computed link between ``keys`` (IRIs, a concept...): same keys, same IRI."""
+        digest = hashlib.sha1("|".join(keys).encode("utf-8")).hexdigest()[:16]
+        return self._id("link", slug(kind), digest)
+
+    def linking_run(self, method: str, key: str) -> URIRef:
+        """One run of a linking method; ``key`` identifies its version, parameters, inputs."""
+        digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
+        return self._id("linking", slug(method), digest)
 
     def linkset(self, target: str, predicate: str) -> URIRef:
         """A VoID linkset of the dataset: links to ``target`` with ``predicate`` (local name)."""

@@ -26,6 +26,14 @@ class Concept:
     notation: str | None = None
 
 
+@dataclass(frozen=True, order=True)
+class Organisation:
+    """An intergovernmental organisation states belong to (EU, AU, OIC, ...)."""
+
+    code: str
+    name: str
+
+
 @dataclass(frozen=True)
 class Review:
     state: State
@@ -57,8 +65,10 @@ class Recommendation:
     sdgs: list[str] = field(default_factory=list)
     cluster: Concept | None = None
     action_category: int | None = None
-    #: organisations the recommending states belong to, as the source lists them
-    organisations: list[str] = field(default_factory=list)
+    #: organisations the recommending state belongs to (UPR Info From-Org), when it is one
+    organisations: list[Organisation] = field(default_factory=list)
+    #: organisations the state under review belongs to (UPR Info To-Org)
+    state_organisations: list[Organisation] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,12 @@
 Names are matched against pycountry (ISO names, common and official names,
 codes) and against the UN's own short names and the spellings found in UPR
 Info exports ("Iran (Islamic Republic of)", "DPR Korea", "St Lucia", ...).
-Matching folds case, accents, "&"/"and" and punctuation, and nothing more:
-a name that does not match raises :class:`UnknownState`, which the importers
-report with the file and row. Nothing is guessed.
+Matching folds case, accents, "&"/"and", punctuation and whitespace (also
+spaces and line breaks inside a word, as Word matrices have them: "Slov enia"),
+and knows official former names ("Swaziland", "Zaire", "Burma"). A name that
+still does not match raises :class:`UnknownState` with the closest known names
+(rapidfuzz), which the importers report with the file and row ("did you mean
+Slovenia?"). Nothing is guessed.
 """
 
 from __future__ import annotations
@@ -17,14 +20,17 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 import pycountry
+from rapidfuzz import fuzz, process
 
 
 class UnknownState(ValueError):
-    """A country name that matches no state."""
+    """A country name that matches no state; ``candidates``: the closest state names."""
 
-    def __init__(self, name: str) -> None:
-        super().__init__(f"unknown state {name!r}")
+    def __init__(self, name: str, candidates: tuple[str, ...] = ()) -> None:
+        hint = f" (did you mean {' or '.join(candidates)}?)" if candidates else ""
+        super().__init__(f"unknown state {name!r}{hint}")
         self.name = name
+        self.candidates = candidates
 
 
 @dataclass(frozen=True, order=True)
@@ -97,10 +103,31 @@ ALIASES: dict[str, str] = {
     "USA": "USA",
     "Korea": "KOR",
     "Netherlands (Kingdom of the)": "NLD",
+    # official former names and other short forms
+    "Burma": "MMR",
+    "Zaire": "COD",
+    "East Timor": "TLS",
+    "Ivory Coast": "CIV",
+    "Libyan Arab Jamahiriya": "LBY",
+    "Brunei": "BRN",
+    "Russia": "RUS",
+    "Republic of Macedonia": "MKD",
+    "Lao PDR": "LAO",
+    "Gambia (Republic of The)": "GMB",
+    "Kampuchea": "KHM",
+    "Democratic Kampuchea": "KHM",
+    "Western Samoa": "WSM",
+    "Upper Volta": "BFA",
+    "Dahomey": "BEN",
 }
 
 #: names that stand for "no state recorded" (UPR Info writes "(Unknown)").
 UNKNOWN_NAMES = frozenset({"(unknown)", "unknown"})
+
+
+#: how many "did you mean" candidates an unknown name gets, and how close they must be
+CANDIDATES = 3
+CANDIDATE_CUTOFF = 75
 
 
 def _key(name: str) -> str:
@@ -128,6 +155,31 @@ def _index() -> dict[str, str]:
     return index
 
 
+@lru_cache(maxsize=1)
+def _joined_index() -> dict[str, str]:
+    """The index with spaces removed: "slov enia" and "slovenia" meet."""
+    joined: dict[str, str] = {}
+    for key, iso3 in _index().items():
+        joined.setdefault(key.replace(" ", ""), iso3)
+    return joined
+
+
+def candidates(name: str, limit: int = CANDIDATES) -> tuple[str, ...]:
+    """The labels of the states whose names are closest to ``name`` (best first)."""
+    key = _key(html.unescape(name))
+    if not key:
+        return ()
+    keys = list(_index())
+    found: list[str] = []
+    for match, _score, _pos in process.extract(key, keys, scorer=fuzz.WRatio,
+                                               limit=limit * 4,
+                                               score_cutoff=CANDIDATE_CUTOFF):
+        label = by_iso3(_index()[match]).label
+        if label not in found:
+            found.append(label)
+    return tuple(found[:limit])
+
+
 @cache
 def by_iso3(iso3: str) -> State:
     country = pycountry.countries.get(alpha_3=iso3.upper())
@@ -152,9 +204,10 @@ def resolve(name: str) -> State:
         country = pycountry.countries.get(alpha_2=cleaned.upper())
         if country is not None:
             return by_iso3(country.alpha_3)
-    iso3 = _index().get(_key(cleaned))
+    key = _key(cleaned)
+    iso3 = _index().get(key) or _joined_index().get(key.replace(" ", ""))
     if iso3 is None:
-        raise UnknownState(name)
+        raise UnknownState(name, candidates(cleaned))
     return by_iso3(iso3)
 
 

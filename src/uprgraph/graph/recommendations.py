@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, PROV, SKOS, XSD
+from rdflib.namespace import DCTERMS, FOAF, PROV, SKOS, XSD
 
 from ..iris import IRIs
 from ..links.documents import describe_document, normalise
@@ -158,7 +158,22 @@ class GraphBuilder:
             add((iri, upr.actionCategory, Literal(rec.action_category, datatype=XSD.integer)))
         add((iri, PROV.wasDerivedFrom, self.source))
         add((iri, upr.sourceLocation, Literal(rec.location)))
+        self.memberships(rec)
         return iri
+
+    def memberships(self, rec: Recommendation) -> None:
+        """``upr:memberOf`` of the states under review and recommending (UPR Info *-Org)."""
+        pairs = [(rec.review.state, o) for o in rec.state_organisations]
+        if len(rec.recommending_states) == 1:
+            pairs += [(rec.recommending_states[0], o) for o in rec.organisations]
+        for state, org in pairs:
+            iri = self.iris.organisation(org.code)
+            if self._once(("org", iri)):
+                self.add((iri, RDF.type, self.upr.Organisation))
+                self.add((iri, FOAF.name, Literal(org.name, lang="en")))
+                self.add((iri, SKOS.notation, Literal(org.code)))
+            if self._once(("member", state.iso3, iri)):
+                self.add((self.state(state), self.upr.memberOf, iri))
 
 
 def build_graph(

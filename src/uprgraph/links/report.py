@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from rdflib.namespace import FOAF, OWL
 
 from ..iris import GEONAMES, SDG, WIKIDATA, IRIs
+from ..linking.figures import review_lines, reviews
 from ..store.base import Store
 from .linksets import Linkset, count_links
 from .m49 import SCHEMA
@@ -38,13 +39,16 @@ class Figure:
 class Report:
     figures: list[Figure] = field(default_factory=list)
     linksets: list[Linkset] = field(default_factory=list)
+    #: per review, what came back (computed recurrence links) and how sources matched
+    reviews: list[dict] = field(default_factory=list)
 
     def figure(self, name: str) -> Figure:
         return next(f for f in self.figures if f.name == name)
 
     def as_dict(self) -> dict:
         return {"coverage": [f.as_dict() for f in self.figures],
-                "linksets": [ls.as_dict() for ls in self.linksets]}
+                "linksets": [ls.as_dict() for ls in self.linksets],
+                "reviews": self.reviews}
 
     def render(self) -> str:
         lines = ["Coverage of links", ""]
@@ -59,6 +63,9 @@ class Report:
         lines += ["", "Linksets (VoID)", ""]
         for ls in self.linksets:
             lines.append(f"  {ls.target:<12} {ls.predicate}  {ls.triples}")
+        if self.reviews:
+            lines += ["", "Per review (computed links)", ""]
+            lines += [f"  {line}" for line in review_lines(self.reviews)]
         return "\n".join(lines) + "\n"
 
 
@@ -88,6 +95,18 @@ def _figures(iris: IRIs) -> list[tuple[str, str, str, str, str]]:
          f'?x <{OWL.sameAs}> ?w . FILTER(STRSTARTS(STR(?w), "{WIKIDATA}"))'),
         ("states", "states_with_geonames", "with a GeoNames link", state,
          f'?x <{OWL.sameAs}> ?w . FILTER(STRSTARTS(STR(?w), "{GEONAMES}"))'),
+        ("linking", "recommendations_repeating", "repeating one of an earlier cycle", rec,
+         f"?l <{upr.laterRecommendation}> ?x"),
+        ("linking", "recommendations_repeated", "repeated in a later cycle", rec,
+         f"?l <{upr.earlierRecommendation}> ?x"),
+        ("linking", "rows_matched", "a source row matched to a matrix recommendation", rec,
+         f"?l <{upr.rowRecommendation}> ?x"),
+        ("linking", "recommendations_with_suggested_theme", "with a suggested UHRI theme", rec,
+         f'?l <{upr.suggestedFor}> ?x ; <{upr.suggestedConcept}> ?c . '
+         f'FILTER(STRSTARTS(STR(?c), "{iris.base}id/theme/"))'),
+        ("linking", "recommendations_with_suggested_sdg", "with a suggested SDG goal", rec,
+         f'?l <{upr.suggestedFor}> ?x ; <{upr.suggestedConcept}> ?c . '
+         f'FILTER(STRSTARTS(STR(?c), "{sdg}"))'),
         ("documents", "documents_with_page", "with an undocs.org page", doc,
          f"?x <{FOAF.page}> ?page"),
         ("documents", "documents_with_type", "with a document type", doc,
@@ -109,4 +128,4 @@ def coverage(store: Store, iris: IRIs) -> Report:
         if cls not in totals:
             totals[cls] = _count(store, cls, None)
         figures.append(Figure(group, name, label, _count(store, cls, pattern), totals[cls]))
-    return Report(figures, count_links(store, iris))
+    return Report(figures, count_links(store, iris), reviews(store, iris))

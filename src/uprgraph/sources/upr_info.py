@@ -25,7 +25,16 @@ import re
 import unicodedata
 from pathlib import Path
 
-from ..records import NOTED, SUPPORTED, ParsedSource, Problem, Recommendation, Review, SourceError
+from ..records import (
+    NOTED,
+    SUPPORTED,
+    Organisation,
+    ParsedSource,
+    Problem,
+    Recommendation,
+    Review,
+    SourceError,
+)
 from ..states import UnknownState, is_unknown, resolve
 from . import themes
 from .common import ReviewOptions, agree, cycle_of_session
@@ -34,6 +43,21 @@ FORMAT = "upr-info"
 COLUMNS = ("To", "To-Rgrp", "To-Org", "Text", "From", "From-Rgrp", "From-Org",
            "Response", "Action", "Issue", "Session")
 RESPONSES = {"accepted": SUPPORTED, "supported": SUPPORTED, "noted": NOTED}
+#: the organisations of the To-Org and From-Org columns, by the codes UPR Info uses
+ORGANISATIONS = {
+    "ACS": "Association of Caribbean States",
+    "AL": "League of Arab States",
+    "ASEAN": "Association of Southeast Asian Nations",
+    "AU": "African Union",
+    "CIS": "Commonwealth of Independent States",
+    "Commonwealth": "Commonwealth of Nations",
+    "EU": "European Union",
+    "OAS": "Organization of American States",
+    "OEI": "Organization of Ibero-American States",
+    "OIC": "Organisation of Islamic Cooperation",
+    "OIF": "Organisation internationale de la Francophonie",
+    "PIF": "Pacific Islands Forum",
+}
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -171,11 +195,18 @@ def parse(path: Path, options: ReviewOptions | None = None) -> ParsedSource:
             response=response,
             themes=issues,
             action_category=int(cells["Action"]),
-            organisations=_split(cells["From-Org"]),
+            organisations=_organisations(cells["From-Org"]) if len(states) == 1 else [],
+            state_organisations=_organisations(cells["To-Org"]),
         ))
     concepts = {c for r in parsed.recommendations for c in r.themes}
     parsed.mappings = themes.mappings_for(concepts)
     return parsed
+
+
+def _organisations(cell: str) -> list[Organisation]:
+    """The organisations of a To-Org / From-Org cell; unknown codes keep their code as name."""
+    return [Organisation(code, ORGANISATIONS.get(code, code))
+            for code in _split(cell) if not is_unknown(code)]
 
 
 def _resolves(name: str) -> bool:

@@ -1,0 +1,170 @@
+"""Linking benchmark: the build's linking step on the 31,468 UPR Info recommendations of
+sessions 1-13 and 18-20 (plus Slovenia's two OHCHR matrices, so that the classifier has
+tagged recommendations to learn from).
+
+    python -m bench.linking [--data ../shared/data] [--project DIR] [--build] [--out F.json]
+
+Each case runs in its own process so its peak memory (ru_maxrss) is its own:
+
+- reference: rdflib parse of the imported N-Triples into one graph (what the build
+  has in hand when linking starts);
+- linking: the same parse, then the linking step split into reading the
+  recommendations, recurrence, source matching, suggestions and writing the graph.
+
+Reported: seconds, peak RSS, and the linking's time and memory as ratios to the
+reference. With ``--build``, a whole ``uprgraph build`` of the same project too, and
+the share of its time the linking stage takes. ``--project`` reuses a project whose
+data/imported/ already holds the imports (importing takes minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import resource
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EXPORTS = ("upr-info/upr-info-sessions-01-05.csv", "upr-info/upr-info-sessions-06-09.csv",
+           "upr-info/upr-info-sessions-10-13.csv", "upr-info/upr-info-sessions-18-20.csv")
+MATRICES = ("ohchr-matrix/slovenia-cycle2-UPR20-thematic-list.docx",
+            "ohchr-matrix/slovenia-cycle3-UPR34-thematic-list.docx")
+
+
+def _peak_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _parse(project: Path):
+    from rdflib import Graph
+
+    graph = Graph()
+    for nt in sorted((project / "data" / "imported").glob("*.nt")):
+        graph.parse(str(nt), format="nt")
+    return graph
+
+
+def _reference(project: str, queue: mp.Queue) -> None:
+    start = time.perf_counter()
+    graph = _parse(Path(project))
+    queue.put({"parse_s": round(time.perf_counter() - start, 2), "triples": len(graph),
+               "peak_rss_mb": _peak_mb()})
+
+
+def _linking(project: str, queue: mp.Queue) -> None:
+    from uprgraph.config import load_settings
+    from uprgraph.linking import matching, recurrence, suggest
+    from uprgraph.linking.corpus import read
+    from uprgraph.linking.publish import Publisher
+
+    settings = load_settings(Path(project))
+    graph = _parse(Path(project))
+    before = _peak_mb()
+    split: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        split[name] = round(now - clock, 2)
+        clock = now
+
+    recs = read(graph, settings.iris)
+    lap("read")
+    links = recurrence.find(recs)
+    lap("recurrence")
+    matched = matching.match(recs)
+    lap("matching")
+    suggestions = suggest.suggest(recs)
+    lap("suggestions")
+    publisher = Publisher(settings.iris)
+    publisher.recurrences(links, settings.iris.linking_run("bench", "r"))
+    publisher.matches(matched, settings.iris.linking_run("bench", "m"))
+    runs = {suggest.MAPPING: settings.iris.linking_run("bench", "s1"),
+            suggest.CLASSIFIER: settings.iris.linking_run("bench", "s2")}
+    publisher.suggestions(suggestions, runs)
+    lap("graph")
+    queue.put({
+        "recommendations": len(recs),
+        "upr_info_rows": sum(1 for r in recs if r.format == "upr-info"),
+        "recurrence_links": len(links),
+        "source_matches": sum(len(m.matches) for m in matched),
+        "suggestions": len(suggestions),
+        "link_triples": len(publisher.graph),
+        "linking_s": round(sum(split.values()), 2),
+        "split_s": split,
+        "peak_rss_before_linking_mb": before,
+        "peak_rss_mb": _peak_mb(),
+    })
+
+
+def _build(project: str, queue: mp.Queue) -> None:
+    from uprgraph.build import build
+    from uprgraph.config import load_settings
+
+    start = time.perf_counter()
+    result = build(load_settings(Path(project)))
+    queue.put({"build_s": round(time.perf_counter() - start, 2), "stages_s": result.timings,
+               "triples": result.release.manifest["triples"], "peak_rss_mb": _peak_mb()})
+
+
+def _in_child(target, project: Path) -> dict:
+    queue: mp.Queue = mp.get_context("spawn").Queue()
+    process = mp.get_context("spawn").Process(target=target, args=(str(project), queue))
+    process.start()
+    result = queue.get()
+    process.join()
+    return result
+
+
+def prepare(data: Path, project: Path) -> float:
+    """Import the exports and matrices into ``project``; seconds taken."""
+    from uprgraph.config import load_settings
+    from uprgraph.importing import import_file
+
+    for name in ("ontology", "shapes"):
+        shutil.copytree(ROOT / name, project / name, dirs_exist_ok=True)
+    settings = load_settings(project)
+    start = time.perf_counter()
+    for path in (*EXPORTS, *MATRICES):
+        import_file(settings, data / path)
+    return round(time.perf_counter() - start, 2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--project", type=Path, default=None,
+                        help="a project whose data/imported/ already holds the imports")
+    parser.add_argument("--build", action="store_true", help="also time a whole build")
+    parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-linking-") as tmp:
+        project = args.project or Path(tmp)
+        figures: dict = {}
+        if args.project is None:
+            figures["import_s"] = prepare(args.data, project)
+        figures["reference"] = _in_child(_reference, project)
+        figures["linking"] = _in_child(_linking, project)
+        ref, link = figures["reference"], figures["linking"]
+        figures["ratios"] = {
+            "linking_time_per_parse_time": round(link["linking_s"] / ref["parse_s"], 3),
+            "linking_extra_peak_memory_mb": round(link["peak_rss_mb"] - ref["peak_rss_mb"], 1),
+            "peak_memory_per_reference": round(link["peak_rss_mb"] / ref["peak_rss_mb"], 3),
+        }
+        if args.build:
+            built = figures["build"] = _in_child(_build, project)
+            figures["ratios"]["link_stage_share_of_build"] = round(
+                built["stages_s"]["link"] / built["build_s"], 3)
+    text = json.dumps(figures, indent=2)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
