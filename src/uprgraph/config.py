@@ -47,7 +47,8 @@ class Settings:
     max_rows: int = 10000
     #: largest accepted request body, in bytes
     max_request_bytes: int = 1_000_000
-    #: store backend for serving: "oxigraph" (default), "memory" or "remote"
+    #: store backend for serving: "oxigraph" (default, on disk), "oxigraph-memory" (the
+    #: release loaded into each query worker's memory), "memory" (rdflib) or "remote"
     store: str = "oxigraph"
     #: remote SPARQL store: query and Graph Store Protocol endpoints
     remote_query_url: str = ""

@@ -30,12 +30,13 @@ from tqdm import tqdm
 
 from . import formats
 from .config import Settings
+from .graph.ntriples import TripleSet
 from .graph.recommendations import GraphBuilder, ImportInfo
 from .iris import slug
 from .records import ParsedSource, Problem, Recommendation, SourceError
 from .sources import ohchr_matrix, upr_info
 from .sources.common import ReviewOptions
-from .validate import validate
+from .validate import validate_ntriples
 
 READERS = {ohchr_matrix.FORMAT: ohchr_matrix.parse, upr_info.FORMAT: upr_info.parse}
 
@@ -94,11 +95,6 @@ def _write(path: Path, data: str) -> None:
     os.replace(tmp, path)
 
 
-def _ntriples(graph: Graph) -> str:
-    lines = graph.serialize(format="nt", encoding="utf-8").decode("utf-8").splitlines()
-    return "\n".join(sorted(line for line in lines if line.strip())) + "\n"
-
-
 def manifest_path(settings: Settings, name: str) -> Path:
     return settings.imported_dir / f"{name}.json"
 
@@ -122,19 +118,27 @@ def remove_import(settings: Settings, name: str) -> list[Path]:
     return removed
 
 
-def _shacl(settings: Settings, graph: Graph, iris_of: dict[URIRef, Recommendation],
-           name: str) -> list[Problem]:
-    """SHACL problems of the imported graph, one per recommendation that must go."""
+def _shacl(settings: Settings, nt_text: str, graph: TripleSet,
+           iris_of: dict[URIRef, Recommendation], name: str) -> list[Problem]:
+    """SHACL problems of the imported triples, one per recommendation that must go."""
     shapes = _project_graph(settings, settings.path(settings.shapes_dir))
     if not len(shapes):
         return []
     ontology = _project_graph(settings, settings.path(settings.ontology_dir))
-    report = validate(graph, shapes, ontology if len(ontology) else None)
+    report = validate_ntriples(nt_text, shapes, ontology if len(ontology) else None)
     problems: dict[URIRef, Problem] = {}
+    pointing: dict[object, list[URIRef]] | None = None  # object -> recommendations, when needed
     for result in report.violations:
         focus = URIRef(result.focus)
-        hit = [focus] if focus in iris_of else [s for s in graph.subjects(None, focus)
-                                               if s in iris_of]
+        if focus in iris_of:
+            hit = [focus]
+        else:
+            if pointing is None:
+                pointing = {}
+                for s, _p, o in graph:
+                    if s in iris_of:
+                        pointing.setdefault(o, []).append(s)  # type: ignore[arg-type]
+            hit = sorted(set(pointing.get(focus, ())))
         if not hit:
             raise ImportFailed(f"{name}: SHACL: {result.message} (node {result.focus})")
         for iri in hit:
@@ -188,7 +192,8 @@ def import_file(
     recs = list(parsed.recommendations)
     rejected = list(parsed.errors)
     graph, iris_of = _graph(settings, info, parsed, recs, progress)
-    shacl = _shacl(settings, graph, iris_of, path.name)
+    nt_text = graph.ntriples()
+    shacl = _shacl(settings, nt_text, graph, iris_of, path.name)
     if shacl:
         if strict:
             raise ImportFailed(f"{path.name}: {len(shacl)} recommendation(s) fail the shapes "
@@ -197,7 +202,8 @@ def import_file(
         recs = [r for r in recs if r.location not in bad]
         rejected += shacl
         graph, iris_of = _graph(settings, info, parsed, recs, progress)
-        again = _shacl(settings, graph, iris_of, path.name)
+        nt_text = graph.ntriples()
+        again = _shacl(settings, nt_text, graph, iris_of, path.name)
         if again:
             raise ImportFailed(f"{path.name}: still failing the shapes after leaving out "
                                f"{len(shacl)} recommendation(s); nothing imported", again)
@@ -219,7 +225,6 @@ def import_file(
     }
     folder = settings.imported_dir
     folder.mkdir(parents=True, exist_ok=True)
-    nt_text = _ntriples(graph)
     nt_path = folder / f"{name}.nt"
     unchanged = (same_input and nt_path.exists()
                  and nt_path.read_text(encoding="utf-8") == nt_text)

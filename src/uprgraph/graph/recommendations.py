@@ -18,6 +18,7 @@ from ..iris import IRIs
 from ..links.documents import describe_document, normalise
 from ..records import NOTED, SUPPORTED, Concept, Recommendation, Review, ThemeMapping
 from ..states import State
+from .ntriples import TripleSet
 
 SCHEME_TITLES = {
     "uhri-2014": "UHRI themes with codes (OHCHR thematic lists, 2014 layout)",
@@ -40,12 +41,13 @@ class ImportInfo:
 
 
 class GraphBuilder:
-    """Adds records to one rdflib graph, each shared node (state, concept...) once."""
+    """Adds records' triples (rdflib terms) to one :class:`TripleSet`, each shared node
+    (state, concept...) once; ``graph.ntriples()`` is the import file."""
 
     def __init__(self, iris: IRIs, info: ImportInfo) -> None:
         self.iris = iris
         self.upr = Namespace(iris.upr)
-        self.graph = Graph()
+        self.graph = TripleSet()
         self.info = info
         self.source = iris.imported(info.name)
         self._done: set[object] = set()
@@ -85,7 +87,7 @@ class GraphBuilder:
     def document(self, symbol: str) -> URIRef:
         """A UN document with what its symbol tells (type, Council session, undocs.org page)."""
         if self._once(("doc", symbol)):
-            return describe_document(self.graph, self.iris, symbol)
+            return describe_document(self.graph, self.iris, symbol)  # type: ignore[arg-type]
         return self.iris.document(normalise(symbol))
 
     def review(self, review: Review) -> URIRef:
@@ -187,4 +189,4 @@ def build_graph(
         builder.recommendation(rec)
     for mapping in mappings:
         builder.mapping(mapping)
-    return builder.graph
+    return builder.graph.to_graph()

@@ -134,6 +134,24 @@ class OxigraphStore:
         except OSError as exc:
             raise StoreError(f"cannot open the store at {path}: {exc}") from exc
 
+    @classmethod
+    def in_memory(cls, files: Iterable[tuple[Path, str | None]]) -> OxigraphStore:
+        """A store in this process's memory, loaded from RDF files (the release's N-Quads
+        dump keeps its graphs; other files go to the graph named with them).
+
+        Oxigraph answers from memory several times faster than from its on-disk store
+        (no RocksDB reads), at the cost of holding the data once per query worker.
+        """
+        store = ox.Store()
+        for path, graph in files:
+            if not path.is_file():
+                raise StoreError(f"no such file: {path}")
+            try:
+                store.bulk_extend(read_quads(path, graph))
+            except SyntaxError as exc:
+                raise StoreError(f"{path}: {exc}") from exc
+        return cls(store, None)
+
     @property
     def native(self) -> ox.Store:
         return self._store

@@ -71,7 +71,7 @@ class Limits:
 class StoreSpec:
     """How a worker opens the store (picklable: it crosses the process boundary)."""
 
-    kind: str  # "oxigraph", "memory" or "remote"
+    kind: str  # "oxigraph", "oxigraph-memory", "memory" or "remote"
     path: str = ""
     files: tuple[tuple[str, str | None], ...] = ()
     query_url: str = ""
@@ -83,6 +83,10 @@ class StoreSpec:
             from ..store.oxigraph import OxigraphStore
 
             return OxigraphStore.open_read_only(Path(self.path))
+        if self.kind == "oxigraph-memory":
+            from ..store.oxigraph import OxigraphStore
+
+            return OxigraphStore.in_memory((Path(p), g) for p, g in self.files)
         if self.kind == "memory":
             from ..store.memory import MemoryStore
 
@@ -94,7 +98,8 @@ class StoreSpec:
             from ..store.remote import RemoteStore
 
             return RemoteStore(self.query_url, self.store_url, timeout=self.timeout)
-        raise StoreError(f"unknown store kind {self.kind!r} (oxigraph, memory or remote)")
+        raise StoreError(
+            f"unknown store kind {self.kind!r} (oxigraph, oxigraph-memory, memory or remote)")
 
 
 @dataclass(frozen=True)

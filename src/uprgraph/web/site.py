@@ -337,14 +337,15 @@ class Site:
         dump = None
         if release and release.dumps_dir and (release.dumps_dir / QUADS_DUMP).is_file():
             dump = release.dumps_dir / QUADS_DUMP
-        if s.store == "memory":
+        if s.store in ("memory", "oxigraph-memory"):
             pairs = ([(str(dump), None)] if dump else []) + [
                 (str(f), self._graph_for(f)) for f in files]
             if not pairs:
                 raise StoreError("nothing to serve: run `uprgraph build` or pass --data FILE")
-            return StoreSpec("memory", files=tuple(pairs)), None
+            return StoreSpec(s.store, files=tuple(pairs)), None
         if s.store != "oxigraph":
-            raise StoreError(f"unknown store {s.store!r}: use oxigraph, memory or remote")
+            raise StoreError(
+                f"unknown store {s.store!r}: use oxigraph, oxigraph-memory, memory or remote")
         has_store = bool(release and release.store_path and release.store_path.is_dir())
         if not files:
             if not has_store:
