@@ -11,7 +11,6 @@ message a person would read (``# message:``).
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,12 +91,9 @@ def valid_graph(seed_graph: rdflib.Graph) -> rdflib.Graph:
     return graph
 
 
-def test_seed_conforms_quickly(seed_graph, shapes_graph, ontology_graph) -> None:
-    start = time.perf_counter()
+def test_seed_conforms(seed_graph, shapes_graph, ontology_graph) -> None:
     conforms, report = validate(seed_graph, shapes_graph, ontology_graph)
-    elapsed = time.perf_counter() - start
     assert conforms, report.serialize(format="turtle")
-    assert elapsed < 10, f"validating the seed took {elapsed:.1f} s"
 
 
 def test_fixture_extras_conform(valid_graph, shapes_graph, ontology_graph) -> None:
