@@ -206,6 +206,7 @@ class QueryPool:
                 self._replace(worker)
                 raise QueryTimeout(f"the query was cancelled after the {self.timeout:g} s timeout")
             if not clock.become_long():
+                clock.done()
                 self._replace(worker)
                 raise Busy(f"the query was stopped after {self.long_after:g} s: the server is "
                            "already running as many long queries as it allows; retry shortly "
