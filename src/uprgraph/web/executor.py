@@ -158,6 +158,8 @@ def run_job(store: Any, job: Job) -> tuple[str, Any]:
         return "error", ("format", str(exc))
     except (StoreError, OSError) as exc:
         return "error", ("store", str(exc))
+    except RuntimeError as exc:  # pyoxigraph's evaluation errors (e.g. SERVICE ?unbound)
+        return "error", ("evaluation", str(exc))
     return "ok", rendered
 
 
@@ -210,6 +212,10 @@ def _worker_main(spec: StoreSpec, limits: Limits,
         except OSError as exc:
             conn.send(("abort", str(exc)) if sink.started else ("error", "store", str(exc)))
             continue
+        except RuntimeError as exc:  # an evaluation error met while streaming
+            conn.send(("abort", str(exc)) if sink.started else
+                      ("error", "evaluation", str(exc)))
+            continue
         sink.finish()
 
 
@@ -247,7 +253,8 @@ class Answer:
 
 
 class QueryError(ValueError):
-    """The store refused the query; ``kind``: ``syntax``, ``format``, ``store``, ``internal``."""
+    """The store refused the query; ``kind``: ``syntax``, ``format``, ``evaluation``, ``store``,
+    ``internal``."""
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
