@@ -289,7 +289,8 @@ class InlineExecutor:
         if store is not None:
             store.close()
 
-    retire = close
+    def retire(self) -> None:
+        """Nothing to stop: requests still using the store finish, then :meth:`close`."""
 
 
 def _main() -> None:  # pragma: no cover - runs in the worker process
