@@ -46,7 +46,7 @@ def serving(settings: Settings, threads: int = 8) -> Iterator[Server]:
     try:
         yield Server(f"http://127.0.0.1:{port}/", "127.0.0.1", port, app)
     finally:
-        httpd.close()
+        httpd.shutdown(thread)
         app.extensions["uprgraph"].close()
 
 

@@ -68,7 +68,10 @@ def test_query_retried_once_when_its_worker_dies(make_live):
 
 def test_memory_cap_ends_a_huge_query_with_503(make_live):
     server = make_live(query_memory_mb=1024, query_timeout=60.0, long_query_seconds=60.0)
+    started = time.monotonic()
     r = server.query(HUGE, "application/sparql-results+json")
+    print(f"\nhuge query under a 1024 MB cap: {r.status} after "
+          f"{time.monotonic() - started:.1f} s")
     assert r.status == 503, r.body[:300]
     assert "more than the 1024 MB" in r.text and r.header("Retry-After")
     assert server.query("ASK { ?s ?p ?o }").status == 200  # the pool recovered

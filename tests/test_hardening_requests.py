@@ -74,10 +74,11 @@ def hardened(web_settings):
     settings = replace(web_settings, channel_timeout=2, connection_limit=20)
     app = create_app(settings)
     httpd = create(app, settings, threads=4, host="127.0.0.1", port=0)
-    threading.Thread(target=httpd.run, daemon=True).start()
+    thread = threading.Thread(target=httpd.run, daemon=True)
+    thread.start()
     port = httpd.effective_port
     yield Server(f"http://127.0.0.1:{port}/", "127.0.0.1", port, app)
-    httpd.close()
+    httpd.shutdown(thread)
     app.extensions["uprgraph"].close()
 
 

@@ -74,6 +74,9 @@ def corpus(port: int) -> list[str]:
         f"CONSTRUCT {{ ?x ?y ?z }} WHERE {{ SERVICE <{url}> {pattern} }}",
         f"DESCRIBE ?x WHERE {{ SERVICE <{url}> {pattern} }}",
         f"SELECT * WHERE {{ VALUES ?e {{ <{url}> }} SERVICE ?e {pattern} }}",
+        f"SELECT * WHERE {{ BIND(1<'>' AS ?w) SERVICE ?unbound {pattern} FILTER('' = '') }}",
+        f"SELECT * WHERE {{ BIND(1<'>' AS ?w) VALUES ?e {{ <{url}> }} SERVICE ?e {pattern} "
+        "FILTER('' = '') }",
         f"SELECT * WHERE {{ BIND('''x''' AS ?a) SERVICE <{url}> {pattern} }}",
         f"SELECT * WHERE {{ BIND(\"a#b\" AS ?a) SERVICE <{url}> {pattern} }}",
         f"SELECT * WHERE {{ ?s ?p 'it''s' . SERVICE <{url}> {pattern} }}",
@@ -153,3 +156,37 @@ def test_parse_finds_every_service():
         assert uses_service(q) is not False, q
     assert uses_service(corpus(9999)[3]) is True  # the comparison/IRI ambiguity
     assert uses_service("SELECT * WHERE { ?s <http://x/SERVICE> 'SERVICE' }") is False
+
+
+def test_seccomp_fallback_denies_ip_sockets(listener):
+    """Where namespaces are not allowed, a seccomp filter stands in: in such a process
+    Oxigraph's SERVICE client cannot open a socket, whatever the query."""
+    import json
+    import subprocess
+    import sys
+
+    script = """
+import json, socket, sys
+import pyoxigraph as ox
+from uprgraph.web.confine import deny_ip_sockets
+if not deny_ip_sockets():
+    print("unavailable"); sys.exit(0)
+errors = 0
+for q in json.loads(sys.stdin.read()):
+    try:
+        list(ox.Store().query(q))
+    except (OSError, SyntaxError, RuntimeError):  # RuntimeError: SERVICE ?unbound
+        errors += 1
+a, b = socket.socketpair()  # local sockets still work (the pipe to the server)
+a.send(b"x")
+print(json.dumps({"errors": errors, "unix": b.recv(1).decode()}))
+"""
+    queries = [q for q in corpus(listener.port) if uses_service(q)]
+    done = subprocess.run([sys.executable, "-c", script], input=json.dumps(queries),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    if done.stdout.strip() == "unavailable":
+        pytest.skip("libseccomp or seccomp filters are not available here")
+    result = json.loads(done.stdout)
+    assert result["unix"] == "x" and result["errors"] > 0
+    assert listener.connections == 0

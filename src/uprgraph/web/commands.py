@@ -40,8 +40,13 @@ def serve(ctx: click.Context, host: str | None, port: int | None, data: tuple[Pa
         resp = app.test_client().get(get_path)
         click.echo(resp.get_data(as_text=True), nl=False)
         raise SystemExit(0 if resp.status_code < 400 else 1)
+    import signal
+    import sys
+
     from .server import create
 
+    # SIGTERM ends like Ctrl-C: workers stopped, release leases given back
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     server = create(app, settings, threads)
     click.echo(f"uprgraph: {app.extensions['uprgraph'].defence_line()}", err=True)
     click.echo(f"uprgraph: serving on http://{settings.host}:{server.effective_port}/ "

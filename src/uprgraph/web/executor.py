@@ -11,21 +11,17 @@ a term object on this path.
 
 Each worker first confines itself (:mod:`.confine`): no network (so ``SERVICE``
 cannot reach anything) and an address-space cap (a huge query ends with a clear
-503, not with the machine's memory). Time spent waiting for a worker is bounded
-apart from the query's own run time, and at most ``size - 1`` queries may run
-longer than ``long_after`` seconds at once, so one worker always comes free
-quickly for the cheap queries of everyone else.
+503, not with the machine's memory).
+
+This module holds what crosses the process boundary (the store spec, jobs,
+answers, errors) and the worker's side; :mod:`.pool` runs the processes, and
+:mod:`.admission` decides who gets one and for how long.
 """
 
 from __future__ import annotations
 
-import logging
-import signal
-import socket
-import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -34,9 +30,6 @@ from typing import Any
 
 from ..formats import BY_NAME
 from ..store.base import FormatMismatch, QuerySyntaxError, StoreError
-from .admission import Admission, Clock, Empty, Idle
-
-log = logging.getLogger(__name__)
 
 CHUNK = 256 * 1024
 #: answers up to this size are read at once and the worker released early
@@ -170,6 +163,8 @@ def run_job(store: Any, job: Job) -> tuple[str, Any]:
         return "error", ("format", str(exc))
     except (StoreError, OSError) as exc:
         return "error", ("store", str(exc))
+    except RuntimeError as exc:  # pyoxigraph's evaluation errors (e.g. SERVICE ?unbound)
+        return "error", ("evaluation", str(exc))
     return "ok", rendered
 
 
@@ -222,6 +217,10 @@ def _worker_main(spec: StoreSpec, limits: Limits,
         except OSError as exc:
             conn.send(("abort", str(exc)) if sink.started else ("error", "store", str(exc)))
             continue
+        except RuntimeError as exc:  # an evaluation error met while streaming
+            conn.send(("abort", str(exc)) if sink.started else
+                      ("error", "evaluation", str(exc)))
+            continue
         sink.finish()
 
 
@@ -259,322 +258,12 @@ class Answer:
 
 
 class QueryError(ValueError):
-    """The store refused the query; ``kind``: ``syntax``, ``format``, ``store``, ``internal``."""
+    """The store refused the query; ``kind``: ``syntax``, ``format``, ``evaluation``, ``store``,
+    ``internal``."""
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
         self.kind = kind
-
-
-class _WorkerDied(StoreError):
-    """The worker ended before answering (killed, crashed): the query may be retried."""
-
-
-class _Worker:
-    """A ``python -m uprgraph.web.executor FD`` process talking over a socket pair.
-
-    A plain subprocess rather than ``multiprocessing``: it never re-imports the
-    caller's ``__main__`` and behaves the same under waitress, gunicorn or tests.
-    """
-
-    def __init__(self, spec: StoreSpec, limits: Limits) -> None:
-        ours, theirs = socket.socketpair()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "uprgraph.web.executor", str(theirs.fileno())],
-            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, close_fds=True)
-        theirs.close()
-        self.conn = Connection(ours.detach())
-        self.conn.send((spec, limits))
-        self.ready = False
-        #: how the worker is cut off from the network (None: it is not)
-        self.defence: str | None = None
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def wait_ready(self) -> None:
-        """Wait for the store to be open; the reason (logged, never sent to a client) if not."""
-        if self.ready:
-            return
-        try:
-            if not self.conn.poll(STARTUP_SECONDS):
-                raise StoreError("a query worker did not start in time")
-            msg = self.conn.recv()
-        except (EOFError, OSError) as exc:
-            raise StoreError("a query worker stopped while opening the store") from exc
-        if msg[0] != "ready":
-            log.error("a query worker could not open the store: %s", msg[1])
-            raise StoreError("a query worker could not open the store")
-        self.defence = msg[1]
-        self.ready = True
-
-    def died_of_memory(self) -> bool:
-        """Whether the process ended by an abort: Rust aborts when an allocation fails."""
-        try:
-            code = self.process.wait(2)
-        except subprocess.TimeoutExpired:
-            return False
-        return code == -signal.SIGABRT
-
-    def stop(self) -> None:
-        """Ask an idle worker to exit; kill it if it does not."""
-        try:
-            self.conn.send(None)
-        except OSError:
-            pass
-        try:
-            self.process.wait(0.5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(1)
-        self.conn.close()
-
-    def kill(self) -> None:
-        self.process.kill()
-        self.process.wait(5)
-        self.conn.close()
-
-
-class QueryPool:
-    """``size`` worker processes serving queries on ``spec`` with a per-query ``timeout``.
-
-    ``timeout`` bounds the wait for a free worker and, separately, the query's run
-    time; :mod:`.admission` decides who gets a free worker and how many queries may
-    run long. A spare worker is kept started, so a worker that had to be killed is
-    replaced at once.
-    """
-
-    def __init__(self, spec: StoreSpec, size: int = 2, timeout: float = 10.0,
-                 limits: Limits | None = None, long_after: float | None = None) -> None:
-        self.spec = spec
-        self.limits = limits or Limits()
-        self.timeout = timeout
-        self.long_after = timeout if long_after is None else long_after
-        self.admission = Admission(max(1, size - 1), self.long_after, timeout)
-        self._idle: Idle[_Worker] = Idle()
-        self._all: set[_Worker] = set()
-        self._lock = threading.Lock()
-        self._closed = False
-        first = self._start()
-        others = [self._start() for _ in range(max(1, size) - 1)]
-        self._spare: _Worker | None = self._start()
-        try:
-            first.wait_ready()  # fail early (and clearly) if the store cannot be opened
-        except StoreError:
-            self.close()
-            raise
-        #: how the workers are cut off from the network (None: they are not)
-        self.defence = first.defence
-        self._idle.put(first)
-        for worker in others:
-            self._enlist(worker)
-
-    def _start(self) -> _Worker:
-        worker = _Worker(self.spec, self.limits)
-        with self._lock:
-            self._all.add(worker)
-        return worker
-
-    def _release(self, worker: _Worker) -> None:
-        if self._closed:  # a retired pool: the worker ends with its last query
-            with self._lock:
-                self._all.discard(worker)
-            threading.Thread(target=worker.stop, daemon=True).start()
-            return
-        self._idle.put(worker)
-
-    def _enlist(self, worker: _Worker) -> None:
-        """Make ``worker`` available once its store is open (in the background, so no
-        request waits on a starting worker while another is free)."""
-
-        def ready() -> None:
-            try:
-                worker.wait_ready()
-            except StoreError:
-                with self._lock:
-                    self._all.discard(worker)
-                worker.kill()
-                return
-            self._release(worker)
-
-        if worker.ready:
-            self._release(worker)
-        else:
-            threading.Thread(target=ready, daemon=True).start()
-
-    def _replace(self, worker: _Worker) -> None:
-        """Kill ``worker``; the spare takes its place and a new spare starts."""
-        with self._lock:
-            self._all.discard(worker)
-        threading.Thread(target=worker.kill, daemon=True).start()
-        if self._closed:
-            return
-        spare, self._spare = self._spare, self._start()
-        if spare is None or not spare.alive():
-            if spare is not None:
-                with self._lock:
-                    self._all.discard(spare)
-            spare = self._start()
-        self._enlist(spare)
-
-    def _take(self, priority: int) -> _Worker:
-        """A live, ready worker (only ready ones are idle); waits at most ``timeout``."""
-        deadline = time.monotonic() + self.timeout
-        while True:
-            try:
-                worker = self._idle.get(priority, max(0.0, deadline - time.monotonic()))
-            except Empty:
-                raise Busy("every query worker is busy; try again shortly") from None
-            if not worker.alive():  # killed or crashed while idle: never hand it a query
-                log.warning("a query worker had stopped; starting a new one")
-                self._replace(worker)
-                continue
-            return worker
-
-    def _recv(self, worker: _Worker, clock: Clock) -> tuple:
-        while True:
-            wait = clock.wait()
-            if wait > 0 and worker.conn.poll(wait):
-                break
-            if clock.expired():
-                clock.done()
-                self._replace(worker)
-                raise QueryTimeout(f"the query was cancelled after the {self.timeout:g} s timeout")
-            if not clock.become_long():
-                self._replace(worker)
-                raise Busy(f"the query was stopped after {self.long_after:g} s: the server is "
-                           "already running as many long queries as it allows; retry shortly "
-                           "or narrow the query")
-        try:
-            msg = worker.conn.recv()
-        except (EOFError, OSError) as exc:
-            clock.done()
-            memory = worker.died_of_memory()
-            self._replace(worker)
-            if memory:
-                raise self._too_large() from None
-            raise _WorkerDied("a query worker stopped unexpectedly") from exc
-        if msg[0] == "abort" and msg[1] == "memory":
-            clock.done()
-            self._replace(worker)
-            raise self._too_large()
-        return msg
-
-    def _too_large(self) -> TooLarge:
-        return TooLarge(f"the query needed more than the {self.limits.memory_mb} MB a query may "
-                        "use; narrow it or add a LIMIT")
-
-    def run(self, job: Job, internal: bool = True, client: str | None = None) -> Answer:
-        """Run ``job`` on a worker; a worker that dies before answering is replaced and the
-        query tried once more on a fresh one. ``internal``: a query of the server's own
-        pages (served first), not a client's; ``client``: who asks (an address)."""
-        priority = self.admission.priority(job.query, internal, client)
-        for attempt in (1, 2):
-            clock = self.admission.admit(job.query, client)
-            if clock is None:
-                raise Busy("this query (or an earlier one of this client) ran long, and the "
-                           "server is already running as many long queries as it allows; "
-                           "retry shortly or narrow the query")
-            try:
-                worker = self._take(priority)
-            except BaseException:
-                clock.done()
-                raise
-            try:
-                return self._run_on(worker, job, clock)
-            except _WorkerDied:
-                if attempt == 2:
-                    raise
-                log.warning("a query worker stopped during a query; trying it once more")
-        raise AssertionError("unreachable")
-
-    def _run_on(self, worker: _Worker, job: Job, clock: Clock) -> Answer:
-        clock.start()
-        try:
-            worker.conn.send(job)
-        except OSError as exc:
-            clock.done()
-            self._replace(worker)
-            raise _WorkerDied("a query worker stopped unexpectedly") from exc
-        msg = self._recv(worker, clock)
-        if msg[0] == "whole":
-            clock.done()
-            self._release(worker)
-            return Answer(msg[1], msg[2], body=msg[3])
-        if msg[0] == "error":
-            clock.done()
-            self._release(worker)
-            if msg[1] == "memory":
-                raise self._too_large()
-            if msg[1] == "internal":
-                log.error("query worker failed: %s", msg[2])
-            raise QueryError(msg[1], msg[2])
-        return self._stream(worker, clock, msg[1], msg[2])
-
-    def _stream(self, worker: _Worker, clock: Clock, kind: str, truncated: bool) -> Answer:
-        """An answer announced in chunks: small ones are read at once (the worker is free
-        before the client reads), larger ones stream from the worker."""
-        head: list[bytes] = []
-        size = 0
-        try:
-            while size < EAGER_BYTES:
-                msg = self._recv(worker, clock)
-                if msg[0] == "chunk":
-                    head.append(msg[1])
-                    size += len(msg[1])
-                    continue
-                clock.done()
-                self._release(worker)
-                return Answer(kind, truncated, body=b"".join(head))
-        except _WorkerDied as exc:  # part of the answer is gone: not retried
-            raise StoreError(str(exc)) from None
-        state = {"done": False}
-
-        def rest() -> Iterator[bytes]:
-            yield from head
-            while True:
-                try:
-                    msg = self._recv(worker, clock)
-                except (QueryTimeout, StoreError, Busy, TooLarge):
-                    state["done"] = True  # the worker was already replaced
-                    raise
-                if msg[0] != "chunk":
-                    state["done"] = True
-                    clock.done()
-                    self._release(worker)
-                    return
-                yield msg[1]
-
-        def close() -> None:
-            if not state["done"]:
-                state["done"] = True
-                clock.done()
-                self._replace(worker)
-
-        return Answer(kind, truncated, rest(), close)
-
-    def retire(self) -> None:
-        """Stop taking queries: idle workers end now, busy ones when their query ends."""
-        self._closed = True
-        spare, self._spare = self._spare, None
-        for worker in [*self._idle.drain(), *([spare] if spare else [])]:
-            with self._lock:
-                self._all.discard(worker)
-            worker.stop()
-
-    @property
-    def busy(self) -> int:
-        """Workers still running a query (a retired pool is done when this is 0)."""
-        with self._lock:
-            return len(self._all)
-
-    def close(self) -> None:
-        self._closed = True
-        with self._lock:
-            workers = list(self._all)
-            self._all.clear()
-        for worker in workers:
-            worker.stop()
 
 
 class InlineExecutor:
@@ -605,7 +294,8 @@ class InlineExecutor:
         if store is not None:
             store.close()
 
-    retire = close
+    def retire(self) -> None:
+        """Nothing to stop: requests still using the store finish, then :meth:`close`."""
 
 
 def _main() -> None:  # pragma: no cover - runs in the worker process

@@ -12,6 +12,7 @@ which also bounds what content negotiation parses. A reverse proxy in front
 
 from __future__ import annotations
 
+import threading
 import time
 
 from waitress.adjustments import Adjustments
@@ -45,6 +46,16 @@ class HardenedServer(TcpWSGIServer):
             if (channel.request is not None and not channel.requests
                     and getattr(channel, "started", now) < cutoff):
                 channel.will_close = True
+
+    def shutdown(self, thread: threading.Thread | None = None) -> None:
+        """Stop a server running in ``thread``: its loop ends within its one-second wait,
+        then the sockets close (closing them under a running ``select`` fails there)."""
+        channels = list(self._map.values())
+        self._map.clear()
+        if thread is not None:
+            thread.join(5)
+        for channel in channels:
+            channel.close()
 
 
 def adjustments(settings: Settings, threads: int, **kw: object) -> dict[str, object]:

@@ -34,7 +34,8 @@ from ..release import layout
 from ..release.describe import describe
 from ..release.dumps import QUADS_DUMP, Dump
 from ..store.base import StoreError
-from .executor import InlineExecutor, Job, Limits, QueryPool, StoreSpec
+from .executor import InlineExecutor, Job, Limits, StoreSpec
+from .pool import QueryPool
 
 log = logging.getLogger(__name__)
 #: how often (seconds) requests look whether ``current`` points to a new release
@@ -267,7 +268,7 @@ class Site:
         try:
             try:
                 new = self._open(target)
-            except (StoreError, OSError) as exc:
+            except (StoreError, OSError, SyntaxError, ValueError) as exc:  # e.g. its void.ttl
                 self._failed = target
                 log.error("still serving release %s: the new release cannot be served: %s",
                           self._served.release.id if self._served.release else "-", exc)

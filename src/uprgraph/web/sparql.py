@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -36,6 +37,9 @@ NO_SERVICE = ("SERVICE is not allowed here: this endpoint never sends requests t
               "services; run federated queries from your own client")
 UNCHECKED = ("this query could not be checked for SERVICE clauses (it does not parse as SPARQL "
              "1.1 here); fix its syntax, or run it without SERVICE")
+
+#: an evaluation error that is the store's trouble, not the query's (never shown: paths)
+_STORE_TROUBLE = re.compile(r"corrupt|I/?O error|\.sst|(^|[\s'\"(=])/\w", re.IGNORECASE)
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +152,8 @@ def answer(query: str, defaults: list[str] | None, named: list[str] | None) -> R
                            + ", ".join(f.media_type for f in offered)) from None
         if uses_service(query):  # the worker had no network to reach it with
             raise WebError(400, NO_SERVICE) from None
+        if exc.kind == "evaluation" and not _STORE_TROUBLE.search(str(exc)):
+            raise WebError(400, f"the query could not be evaluated: {exc}") from None
         raise store_failure(exc) from None
     except (QueryTimeout, Busy, TooLarge, StoreError) as exc:
         raise store_failure(exc) from None
