@@ -1,0 +1,216 @@
+"""Search over recommendations with facets: filters in the URL, counts per value, paging.
+
+A facet is a SPARQL pattern binding ``?value`` for each ``?rec`` (:data:`FACETS`); a
+filter is the same facet fixed to one value (:meth:`Facet.pattern`). The page, its
+CSV and its JSON run the same ``search-rows.rq`` text; the downloads drop only the
+page slice (or keep it when a page is asked for), so they hold exactly the page's rows.
+"""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from flask import current_app
+
+from ..render import WebError
+from . import named
+
+PAGE_SIZE = 50
+FACET_LIMIT = 25
+SDG = "http://metadata.un.org/sdg/"
+#: how a theme reaches the chosen one: itself or through a SKOS mapping, either way
+MAPPED = "(skos:exactMatch|^skos:exactMatch|skos:closeMatch|^skos:closeMatch)?"
+LATEST = """?_a upr:assesses ?rec ; upr:implementationStatus {v} ; dcterms:date ?_d .
+  FILTER NOT EXISTS {{ ?_b upr:assesses ?rec ; dcterms:date ?_e FILTER(?_e > ?_d) }}"""
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One facet: its URL key, heading, the pattern binding ``?value`` and how values look."""
+
+    key: str
+    title: str
+    binds: str  # SPARQL binding ?value (and optionally ?label) for ?rec
+    kind: str  # "iri", "int", "sdg"
+    filter_binds: str = ""  # pattern with {v} for the chosen value, when not ``binds``
+
+    def pattern(self, term: str) -> str:
+        if self.filter_binds:
+            return self.filter_binds.format(v=term)
+        return self.binds.replace("?value", term).split(" OPTIONAL")[0]
+
+
+FACETS: tuple[Facet, ...] = (
+    Facet("sur", "State under review", "?rec upr:review/upr:stateUnderReview ?value ."
+          " OPTIONAL { ?value rdfs:label ?label }", "iri"),
+    Facet("by", "Recommending state", "?rec upr:recommendingState ?value ."
+          " OPTIONAL { ?value rdfs:label ?label }", "iri"),
+    Facet("group", "Regional group of the recommending state",
+          "?rec upr:recommendingState/upr:regionalGroup ?value ."
+          " OPTIONAL { ?value skos:prefLabel ?label }", "iri"),
+    Facet("cycle", "Cycle", "?rec upr:review/upr:cycle ?value .", "int"),
+    Facet("session", "Session", "?rec upr:review/upr:session ?value .", "int"),
+    Facet("response", "Response", "?rec upr:response ?value ."
+          " OPTIONAL { ?value skos:prefLabel ?label }", "iri"),
+    Facet("theme", "Theme (any scheme, through SKOS mappings)", "?rec upr:theme ?value ."
+          " OPTIONAL { ?value skos:prefLabel ?label }", "iri",
+          f"?rec upr:theme/{MAPPED} {{v}} ."),
+    Facet("sdg", "SDG goal", "?rec upr:sdg ?_sdg . BIND(REPLACE(STR(?_sdg), "
+          f'"^{SDG}([0-9]+).*$", "Goal $1") AS ?value)', "sdg",
+          f'?rec upr:sdg ?_sdg . FILTER(REGEX(STR(?_sdg), "^{SDG}{{v}}(\\\\.|$)"))'),
+    Facet("action", "Action category", "?rec upr:actionCategory ?value .", "int"),
+    Facet("status", "Implementation status (latest)", LATEST.format(v="?value") +
+          " OPTIONAL { ?value skos:prefLabel ?label }", "iri", LATEST),
+)
+BY_KEY = {f.key: f for f in FACETS}
+SORTS = {
+    "state": "?sortState ?sortCycle ?rec",
+    "-cycle": "DESC(?sortCycle) ?sortState ?rec",
+    "cycle": "?sortCycle ?sortState ?rec",
+    "response": "?sortResponse ?sortState ?sortCycle ?rec",
+}
+SORT_TITLES = {"state": "state under review", "-cycle": "newest cycle first",
+               "cycle": "oldest cycle first", "response": "response"}
+
+
+def _site():
+    return current_app.extensions["uprgraph"]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The search's state, exactly as the URL says it (shareable, bookmarkable)."""
+
+    chosen: tuple[tuple[str, str], ...] = ()
+    text: str = ""
+    review: str = ""
+    sort: str = "state"
+    page: int = 1
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_args(cls, args) -> Filters:
+        chosen = []
+        for f in FACETS:
+            value = (args.get(f.key) or "").strip()
+            if value:
+                _term(f, value)  # refuses a bad value with a 400 now
+                chosen.append((f.key, value))
+        sort = args.get("sort") or "state"
+        if sort not in SORTS:
+            raise WebError(400, f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+        try:
+            page = int(args.get("page") or 1)
+        except ValueError:
+            raise WebError(400, "page must be a whole number") from None
+        if page < 1 or page > 100_000:
+            raise WebError(400, "page must be between 1 and 100000")
+        text = (args.get("q") or "").strip()[:200]
+        return cls(tuple(chosen), text, args.get("review") or "", sort, page)
+
+    def params(self, **change: object) -> dict[str, str]:
+        """URL parameters of this search, with some changed (None removes one)."""
+        out: dict[str, object] = {"q": self.text or None, **dict(self.chosen),
+                                  "review": self.review or None,
+                                  "sort": self.sort if self.sort != "state" else None,
+                                  "page": self.page if self.page != 1 else None}
+        out.update(change)
+        return {k: str(v) for k, v in out.items() if v not in (None, "")}
+
+    def query_string(self, **change: object) -> str:
+        return urlencode(self.params(**change))
+
+    def sparql(self) -> str:
+        """The filters as SPARQL patterns on ?rec."""
+        lines = [BY_KEY[k].pattern(_term(BY_KEY[k], v)) for k, v in self.chosen]
+        if self.review:
+            lines.append(f"?rec upr:review {named.iri(self.review)} .")
+        if self.text:
+            lines.append("?rec upr:text ?_text . FILTER(CONTAINS(LCASE(STR(?_text)), "
+                         f"{named.literal(self.text.lower())}))")
+        return "\n  ".join(lines)
+
+
+def _term(facet: Facet, value: str) -> str:
+    """A URL value as a SPARQL term: IRIs are written relative to the data's base."""
+    if facet.kind == "int" or facet.kind == "sdg":
+        if not re.fullmatch(r"\d{1,6}", value):
+            raise WebError(400, f"{facet.key} must be a number, not {value!r}")
+        return value
+    site = _site()
+    iri = value if re.match(r"https?://", value) else site.iris.base + value
+    if re.search(r'[\x00-\x20<>"{}|^`\\]', iri):
+        raise WebError(400, f"{facet.key}: {value!r} is not an IRI")
+    return f"<{iri}>"
+
+
+def short(facet: Facet, value: named.Value) -> str:
+    """A facet value as it goes into the URL: IRIs of this dataset relative to its base."""
+    v = value.value
+    if facet.kind == "sdg":
+        return v.removeprefix("Goal ")
+    base = _site().iris.base
+    return v[len(base):] if v.startswith(base) else v
+
+
+def rows_query(filters: Filters, *, page: int | None) -> str:
+    slice_ = "" if page is None else f"LIMIT {PAGE_SIZE} OFFSET {(page - 1) * PAGE_SIZE}"
+    return named.query("search-rows", filters=filters.sparql(), order=SORTS[filters.sort],
+                       slice=slice_)
+
+
+def count_query(filters: Filters) -> str:
+    return named.query("search-count", filters=filters.sparql())
+
+
+def facet_query(filters: Filters, facet: Facet) -> str:
+    return named.query("search-facet", filters=filters.sparql(), facet=facet.binds,
+                       limit=str(FACET_LIMIT))
+
+
+def results(filters: Filters) -> dict:
+    """One page of rows and the total (two queries, run side by side)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    texts = {"rows": rows_query(filters, page=filters.page), "count": count_query(filters)}
+    answers = _run_all(app, texts)
+    total = int(str(answers["count"][0]["recommendations"])) if answers["count"] else 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    return {"rows": answers["rows"], "total": total, "page": filters.page, "pages": pages,
+            "query": texts["rows"], "all_query": rows_query(filters, page=None)}
+
+
+def facets(filters: Filters) -> list[dict]:
+    """Counts per value of every facet under the current filters."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    texts = {f.key: facet_query(filters, f) for f in FACETS}
+    answers = _run_all(app, texts)
+    chosen = dict(filters.chosen)
+    out = []
+    for f in FACETS:
+        values = [{"value": short(f, r["value"]),
+                   "label": str(r.get("valueLabel") or _label(f, r["value"])),
+                   "count": r["recommendations"],
+                   "chosen": chosen.get(f.key) == short(f, r["value"])}
+                  for r in answers[f.key] if "value" in r]
+        out.append({"facet": f, "values": values, "chosen": chosen.get(f.key),
+                    "query": texts[f.key]})
+    return out
+
+
+def _label(facet: Facet, value: named.Value) -> str:
+    return value.value.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+
+
+def _run_all(app, texts: dict[str, str]) -> dict[str, list[named.Row]]:
+    """Run several page queries at once on the worker pool (each in its own thread)."""
+    def one(text: str) -> list[named.Row]:
+        with app.app_context():
+            return named.run(text)
+
+    workers = max(1, min(len(texts), _site().settings.query_workers or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {k: pool.submit(one, t) for k, t in texts.items()}
+        return {k: f.result() for k, f in futures.items()}
