@@ -9,19 +9,13 @@ from __future__ import annotations
 
 import pytest
 from lxml import html as lhtml
+from pages_fixtures import ask
 from test_build import copy_project
 from web_fixtures import start_waitress
 
 from uprgraph.build import build
 from uprgraph.config import load_settings
 from uprgraph.store.oxigraph import OxigraphStore
-
-PREFIXES = """PREFIX upr: <def/upr#> PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX dcterms: <http://purl.org/dc/terms/> PREFIX prov: <http://www.w3.org/ns/prov#>
-"""
-
 
 @pytest.fixture(scope="module")
 def seed_site(tmp_path_factory):
@@ -36,12 +30,6 @@ def seed_site(tmp_path_factory):
     yield settings, server, store
     handle.close()
     app.extensions["uprgraph"].close()
-
-
-def ask(store, settings, sparql: str) -> list[dict[str, str]]:
-    rows = store.query(PREFIXES + sparql, base_iri=settings.iris.base)
-    names = list(rows.variables)
-    return [{n: r[n].value for n in names if r.get(n) is not None} for r in rows.rows()]
 
 
 def text(el) -> str:
