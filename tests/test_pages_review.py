@@ -17,6 +17,7 @@ from uprgraph.build import build
 from uprgraph.config import load_settings
 from uprgraph.store.oxigraph import OxigraphStore
 
+
 @pytest.fixture(scope="module")
 def seed_site(tmp_path_factory):
     from uprgraph.web import create_app
