@@ -66,11 +66,12 @@ FACETS: tuple[Facet, ...] = (
           " OPTIONAL { ?value skos:prefLabel ?label }", "iri", LATEST),
 )
 BY_KEY = {f.key: f for f in FACETS}
+_PARAGRAPH = "?sortPara ?sortSub ?rec"
 SORTS = {
-    "state": "?sortState ?sortCycle ?rec",
-    "-cycle": "DESC(?sortCycle) ?sortState ?rec",
-    "cycle": "?sortCycle ?sortState ?rec",
-    "response": "?sortResponse ?sortState ?sortCycle ?rec",
+    "state": f"?sortState ?sortCycle {_PARAGRAPH}",
+    "-cycle": f"DESC(?sortCycle) ?sortState {_PARAGRAPH}",
+    "cycle": f"?sortCycle ?sortState {_PARAGRAPH}",
+    "response": f"?sortResponse ?sortState ?sortCycle {_PARAGRAPH}",
 }
 SORT_TITLES = {"state": "state under review", "-cycle": "newest cycle first",
                "cycle": "oldest cycle first", "response": "response"}
