@@ -29,8 +29,8 @@ from .render import (
     urls,
 )
 from .sparql import examples
+from .views import entities, named, search, state
 from .views import home as home_view
-from .views import named, search, state
 from .views import review as review_view
 
 bp = Blueprint("pages", __name__)
@@ -75,40 +75,47 @@ def _digest() -> str:
 
 
 def _html_or_document(rest: str) -> bool:
-    """True when this request wants the HTML page (not Turtle, JSON-LD, ...)."""
+    """True when this request wants the HTML page (not Turtle, JSON-LD, ``.ttl``, ...)."""
+    if resources.split_ext(rest)[1] is not None:
+        return False
     return choose(resources.DOC_FORMATS).name == "html"
+
+
+def _entity(rest: str, kind: str, view, template: str, *args) -> Response:
+    """A page of its own for HTML; any other format, or an unknown IRI, as a document."""
+    if not _html_or_document(rest):
+        return resources.document(rest)
+    site = current_app.extensions["uprgraph"]
+    etag = release_etag(kind, _digest())
+    if (early := fresh(etag)) is not None:
+        return early
+    iri = str(site.iris.thing_of_document("doc/" + rest))
+    data = view(iri, *args)
+    if not data:
+        return resources.document(rest)
+    return cacheable(_page(template, iri, **data), etag)
 
 
 @bp.route("/doc/review/<iso3>/<int:cycle>", methods=["GET", "HEAD"])
 def review(iso3: str, cycle: int) -> Response:
-    rest = f"review/{iso3}/{cycle}"
-    if not _html_or_document(rest):
-        return resources.document(rest)
-    site = current_app.extensions["uprgraph"]
-    etag = release_etag("review", _digest())
-    if (early := fresh(etag)) is not None:
-        return early
-    iri = str(site.iris.thing_of_document("doc/" + rest))
-    data = review_view.review_view(iri, request.args)
-    if not data:
-        return resources.document(rest)
-    return cacheable(_page("review.html", iri, **data), etag)
+    return _entity(f"review/{iso3}/{cycle}", "review", review_view.review_view, "review.html",
+                   request.args)
 
 
 @bp.route("/doc/state/<iso3>", methods=["GET", "HEAD"])
 def state_page(iso3: str) -> Response:
-    rest = f"state/{iso3}"
-    if not _html_or_document(rest):
-        return resources.document(rest)
-    site = current_app.extensions["uprgraph"]
-    etag = release_etag("state", _digest())
-    if (early := fresh(etag)) is not None:
-        return early
-    iri = str(site.iris.thing_of_document("doc/" + rest))
-    data = state.state_view(iri, request.args)
-    if not data:
-        return resources.document(rest)
-    return cacheable(_page("state.html", iri, **data), etag)
+    return _entity(f"state/{iso3}", "state", state.state_view, "state.html", request.args)
+
+
+@bp.route("/doc/recommendation/<path:rest>", methods=["GET", "HEAD"])
+def recommendation(rest: str) -> Response:
+    return _entity(f"recommendation/{rest}", "recommendation", entities.recommendation_view,
+                   "recommendation.html")
+
+
+@bp.route("/doc/theme/<path:rest>", methods=["GET", "HEAD"])
+def theme(rest: str) -> Response:
+    return _entity(f"theme/{rest}", "theme", entities.theme_view, "theme.html", request.args)
 
 
 def _page(template: str, iri: str, **data: object) -> Response:
