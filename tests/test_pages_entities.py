@@ -25,7 +25,8 @@ def test_recommendation_page(matrix_site):
     meta = text(doc.cssselect("dl.meta")[0])
     assert rec["response"] in meta
     for row in ask(store, settings, f"""SELECT ?label WHERE {{
-        <{rec['r']}> upr:recommendingState|upr:theme ?t . ?t rdfs:label|skos:prefLabel ?label }}"""):
+        <{rec['r']}> upr:recommendingState|upr:theme ?t .
+        ?t rdfs:label|skos:prefLabel ?label }}"""):
         assert row["label"] in meta
     assert server.get(path + ".ttl").media_type == "text/turtle"
 
