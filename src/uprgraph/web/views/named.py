@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -81,9 +83,30 @@ class Value:
 Row = dict[str, Value]
 
 
+#: answers of page queries per (release, query text): a release never changes under its id,
+#: so a page asked again (another page of results, the same facets) costs no store work
+_ANSWERS: OrderedDict[tuple[str, str], list[Row]] = OrderedDict()
+_ANSWERS_KEPT = 512
+_LOCK = threading.Lock()
+
+
 def run(text: str) -> list[Row]:
     """The rows of a SELECT through the worker pool; store trouble becomes a 503."""
     site = current_app.extensions["uprgraph"]
+    key = (site.release.id if site.release is not None else "", text)
+    with _LOCK:
+        if key in _ANSWERS:
+            _ANSWERS.move_to_end(key)
+            return _ANSWERS[key]
+    rows = _ask(site, text)
+    with _LOCK:
+        _ANSWERS[key] = rows
+        while len(_ANSWERS) > _ANSWERS_KEPT:
+            _ANSWERS.popitem(last=False)
+    return rows
+
+
+def _ask(site, text: str) -> list[Row]:
     try:
         body = site.run(text, "json").read()
     except QueryError as exc:

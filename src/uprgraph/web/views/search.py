@@ -21,8 +21,13 @@ from . import named
 PAGE_SIZE = 50
 FACET_LIMIT = 25
 SDG = "http://metadata.un.org/sdg/"
-#: how a theme reaches the chosen one: itself or through a SKOS mapping, either way
-MAPPED = "(skos:exactMatch|^skos:exactMatch|skos:closeMatch|^skos:closeMatch)?"
+#: how a theme reaches the chosen one: itself or through a SKOS mapping, either way; the
+#: few themes are found first, then their recommendations (a path from ?rec timed out)
+MAPPED = "skos:exactMatch|^skos:exactMatch|skos:closeMatch|^skos:closeMatch"
+THEME_MAPPED = ("{{ SELECT DISTINCT ?_theme WHERE {{ {{ BIND({v} AS ?_theme) }} UNION "
+                "{{ {v} " + MAPPED + " ?_theme }} }} }}\n  ?rec upr:theme ?_theme .")
+RDFS_LABEL = 'OPTIONAL { ?value rdfs:label ?label FILTER(LANGMATCHES(LANG(?label), "en")) }'
+PREF_LABEL = "OPTIONAL { ?value skos:prefLabel ?label }"
 LATEST = """?_a upr:assesses ?rec ; upr:implementationStatus {v} ; dcterms:date ?_d .
   FILTER NOT EXISTS {{ ?_b upr:assesses ?rec ; dcterms:date ?_e FILTER(?_e > ?_d) }}"""
 
@@ -36,45 +41,52 @@ class Facet:
     binds: str  # SPARQL binding ?value (and optionally ?label) for ?rec
     kind: str  # "iri", "int", "sdg"
     filter_binds: str = ""  # pattern with {v} for the chosen value, when not ``binds``
+    #: its first predicate is said of recommendations only, so ``?rec a upr:Recommendation``
+    #: is implied (a join over every recommendation saved)
+    rec_only: bool = False
+    #: binds ?label for ?value; asked after counting, for the few values shown only
+    label: str = ""
 
     def pattern(self, term: str) -> str:
         if self.filter_binds:
             return self.filter_binds.format(v=term)
-        return self.binds.replace("?value", term).split(" OPTIONAL")[0]
+        return self.binds.replace("?value", term)
 
 
 FACETS: tuple[Facet, ...] = (
-    Facet("sur", "State under review", "?rec upr:review/upr:stateUnderReview ?value ."
-          " OPTIONAL { ?value rdfs:label ?label }", "iri"),
-    Facet("by", "Recommending state", "?rec upr:recommendingState ?value ."
-          " OPTIONAL { ?value rdfs:label ?label }", "iri"),
+    Facet("sur", "State under review", "?rec upr:review/upr:stateUnderReview ?value .", "iri",
+          label=RDFS_LABEL),
+    Facet("by", "Recommending state", "?rec upr:recommendingState ?value .", "iri",
+          rec_only=True, label=RDFS_LABEL),
     Facet("group", "Regional group of the recommending state",
-          "?rec upr:recommendingState/upr:regionalGroup ?value ."
-          " OPTIONAL { ?value skos:prefLabel ?label }", "iri"),
+          "?rec upr:recommendingState/upr:regionalGroup ?value .", "iri", rec_only=True,
+          label=PREF_LABEL),
     Facet("cycle", "Cycle", "?rec upr:review/upr:cycle ?value .", "int"),
     Facet("session", "Session", "?rec upr:review/upr:session ?value .", "int"),
-    Facet("response", "Response", "?rec upr:response ?value ."
-          " OPTIONAL { ?value skos:prefLabel ?label }", "iri"),
-    Facet("theme", "Theme (any scheme, through SKOS mappings)", "?rec upr:theme ?value ."
-          " OPTIONAL { ?value skos:prefLabel ?label }", "iri",
-          f"?rec upr:theme/{MAPPED} {{v}} ."),
+    Facet("response", "Response", "?rec upr:response ?value .", "iri", rec_only=True,
+          label=PREF_LABEL),
+    Facet("theme", "Theme (any scheme, through SKOS mappings)", "?rec upr:theme ?value .", "iri",
+          THEME_MAPPED, label=PREF_LABEL),
     Facet("sdg", "SDG goal", "?rec upr:sdg ?_sdg . BIND(REPLACE(STR(?_sdg), "
           f'"^{SDG}([0-9]+).*$", "Goal $1") AS ?value)', "sdg",
-          f'?rec upr:sdg ?_sdg . FILTER(REGEX(STR(?_sdg), "^{SDG}{{v}}(\\\\.|$)"))'),
-    Facet("action", "Action category", "?rec upr:actionCategory ?value .", "int"),
-    Facet("status", "Implementation status (latest)", LATEST.format(v="?value") +
-          " OPTIONAL { ?value skos:prefLabel ?label }", "iri", LATEST),
+          f'?rec upr:sdg ?_sdg . FILTER(REGEX(STR(?_sdg), "^{SDG}{{v}}(\\\\.|$)"))', True),
+    Facet("action", "Action category", "?rec upr:actionCategory ?value .", "int", "", True),
+    Facet("status", "Implementation status (latest)", LATEST.format(v="?value"), "iri", LATEST,
+          True, PREF_LABEL),
 )
 BY_KEY = {f.key: f for f in FACETS}
-_PARAGRAPH = "?sortPara ?sortSub ?rec"
+# integers only after the first key: comparing IRIs or strings costs the store a lookup per
+# comparison (23,484 rows sorted by IRI took seconds); ties keep the store's stable order
+_PARAGRAPH = "?sortPara ?sortSub"
 SORTS = {
+    "-cycle": f"DESC(?sortCycle) ?sortSession {_PARAGRAPH}",
+    "cycle": f"?sortCycle ?sortSession {_PARAGRAPH}",
     "state": f"?sortState ?sortCycle {_PARAGRAPH}",
-    "-cycle": f"DESC(?sortCycle) ?sortState {_PARAGRAPH}",
-    "cycle": f"?sortCycle ?sortState {_PARAGRAPH}",
-    "response": f"?sortResponse ?sortState ?sortCycle {_PARAGRAPH}",
+    "response": f"?sortResponse DESC(?sortCycle) ?sortSession {_PARAGRAPH}",
 }
-SORT_TITLES = {"state": "state under review", "-cycle": "newest cycle first",
-               "cycle": "oldest cycle first", "response": "response"}
+SORT_TITLES = {"-cycle": "newest cycle first", "cycle": "oldest cycle first",
+               "state": "state under review", "response": "response"}
+DEFAULT_SORT = "-cycle"  # integers only: ordering by strings is slow in the store
 
 
 def _site():
@@ -88,7 +100,7 @@ class Filters:
     chosen: tuple[tuple[str, str], ...] = ()
     text: str = ""
     review: str = ""
-    sort: str = "state"
+    sort: str = DEFAULT_SORT
     page: int = 1
     extra: dict = field(default_factory=dict, compare=False)
 
@@ -100,7 +112,7 @@ class Filters:
             if value:
                 _term(f, value)  # refuses a bad value with a 400 now
                 chosen.append((f.key, value))
-        sort = args.get("sort") or "state"
+        sort = args.get("sort") or DEFAULT_SORT
         if sort not in SORTS:
             raise WebError(400, f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
         try:
@@ -116,7 +128,7 @@ class Filters:
         """URL parameters of this search, with some changed (None removes one)."""
         out: dict[str, object] = {"q": self.text or None, **dict(self.chosen),
                                   "review": self.review or None,
-                                  "sort": self.sort if self.sort != "state" else None,
+                                  "sort": self.sort if self.sort != DEFAULT_SORT else None,
                                   "page": self.page if self.page != 1 else None}
         out.update(change)
         return {k: str(v) for k, v in out.items() if v not in (None, "")}
@@ -124,9 +136,15 @@ class Filters:
     def query_string(self, **change: object) -> str:
         return urlencode(self.params(**change))
 
-    def sparql(self) -> str:
-        """The filters as SPARQL patterns on ?rec."""
+    def rec_only(self) -> bool:
+        """True when a filter already says ?rec is a recommendation."""
+        return bool(self.text) or any(BY_KEY[k].rec_only for k, _ in self.chosen)
+
+    def sparql(self, anchor: bool = True) -> str:
+        """The filters as SPARQL patterns on ?rec (first the type, unless implied)."""
         lines = [BY_KEY[k].pattern(_term(BY_KEY[k], v)) for k, v in self.chosen]
+        if anchor and not self.rec_only():
+            lines.insert(0, "?rec a upr:Recommendation .")
         if self.review:
             lines.append(f"?rec upr:review {named.iri(self.review)} .")
         if self.text:
@@ -157,10 +175,18 @@ def short(facet: Facet, value: named.Value) -> str:
     return v[len(base):] if v.startswith(base) else v
 
 
+#: what a sort needs beyond cycle, session and paragraph (string keys: asked only when chosen)
+SORT_PATTERNS = {
+    "state": ("?sortState", "?rv upr:stateUnderReview/rdfs:label ?sortState ."),
+    "response": ("?sortResponse", "OPTIONAL { ?rec upr:response/skos:prefLabel ?sortResponse }"),
+}
+
+
 def rows_query(filters: Filters, *, page: int | None) -> str:
     slice_ = "" if page is None else f"LIMIT {PAGE_SIZE} OFFSET {(page - 1) * PAGE_SIZE}"
+    variables, patterns = SORT_PATTERNS.get(filters.sort, ("", ""))
     return named.query("search-rows", filters=filters.sparql(), order=SORTS[filters.sort],
-                       slice=slice_)
+                       slice=slice_, sortVariables=variables, sortPatterns=patterns)
 
 
 def count_query(filters: Filters) -> str:
@@ -168,8 +194,9 @@ def count_query(filters: Filters) -> str:
 
 
 def facet_query(filters: Filters, facet: Facet) -> str:
-    return named.query("search-facet", filters=filters.sparql(), facet=facet.binds,
-                       limit=str(FACET_LIMIT))
+    filters_text = filters.sparql(anchor=not facet.rec_only)
+    return named.query("search-facet", filters=filters_text, facet=facet.binds,
+                       label=facet.label, limit=str(FACET_LIMIT))
 
 
 def results(filters: Filters) -> dict:
