@@ -107,3 +107,17 @@ def test_bad_search_parameters_are_client_errors(matrix_site):
     for query in ("cycle=three", "sort=nonsense", "page=0", "theme=%3Cx%3E", "sdg=1)"):
         reply = server.get("/search?" + query, accept="text/html")
         assert reply.status == 400, (query, reply.status)
+
+
+def test_counts_on_home_and_state_pages_are_recommendations_only(matrix_site):
+    """Findings and conclusions also name a review: they are not recommendations."""
+    settings, server, store = matrix_site
+    doc = lhtml.fromstring(server.get("/", accept="text/html").text)
+    rows = {text(tr.cssselect("td")[0]) + " " + text(tr.cssselect("td")[1]):
+            text(tr.cssselect("td")[2]) for tr in doc.cssselect("table.reviews tbody tr")}
+    for r in ask(store, settings, """SELECT ?label ?cycle (COUNT(?rec) AS ?n) WHERE {
+        ?rec a upr:Recommendation ; upr:review ?v . ?v upr:cycle ?cycle ;
+        upr:stateUnderReview/rdfs:label ?label } GROUP BY ?label ?cycle"""):
+        assert rows[f"{r['label']} cycle {r['cycle']}"].endswith(f"{r['n']} in the graph")
+    assert "Cambodia cycle 1" not in rows  # named by a conclusion only
+    assert rows["Cambodia cycle 3"] == "198 stated"
