@@ -47,7 +47,7 @@ def theme_view(iri: str, args) -> dict:
     main = ask("theme")
     if not main:
         return {}
-    base = search._site().iris.base
+    base = search.site().iris.base
     short = iri[len(base):] if iri.startswith(base) else iri
     filters = search.Filters.from_args({**args, "theme": short})
     t = main[0]

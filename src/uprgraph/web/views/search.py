@@ -89,7 +89,8 @@ SORT_TITLES = {"-cycle": "newest cycle first", "cycle": "oldest cycle first",
 DEFAULT_SORT = "-cycle"  # integers only: ordering by strings is slow in the store
 
 
-def _site():
+def site():
+    """The application's site: settings, IRIs, the query workers."""
     return current_app.extensions["uprgraph"]
 
 
@@ -159,8 +160,8 @@ def _term(facet: Facet, value: str) -> str:
         if not re.fullmatch(r"\d{1,6}", value):
             raise WebError(400, f"{facet.key} must be a number, not {value!r}")
         return value
-    site = _site()
-    iri = value if re.match(r"https?://", value) else site.iris.base + value
+    base = site().iris.base
+    iri = value if re.match(r"https?://", value) else base + value
     if re.search(r'[\x00-\x20<>"{}|^`\\]', iri):
         raise WebError(400, f"{facet.key}: {value!r} is not an IRI")
     return f"<{iri}>"
@@ -171,7 +172,7 @@ def short(facet: Facet, value: named.Value) -> str:
     v = value.value
     if facet.kind == "sdg":
         return v.removeprefix("Goal ")
-    base = _site().iris.base
+    base = site().iris.base
     return v[len(base):] if v.startswith(base) else v
 
 
@@ -238,7 +239,7 @@ def _run_all(app, texts: dict[str, str]) -> dict[str, list[named.Row]]:
         with app.app_context():
             return named.run(text)
 
-    workers = max(1, min(len(texts), _site().settings.query_workers or 1))
+    workers = max(1, min(len(texts), site().settings.query_workers or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = {k: pool.submit(one, t) for k, t in texts.items()}
         return {k: f.result() for k, f in futures.items()}
