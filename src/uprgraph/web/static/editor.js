@@ -10,6 +10,14 @@
   // Offline: no LOV look-ups (class and property completion) and no prefix.cc.
   Yasgui.Yasqe.defaults.autocompleters = Yasgui.Yasqe.defaults.autocompleters.filter(
     function (name) { return name !== "class" && name !== "property"; });
+  // Results read as values (no datatypes, no cut-off cells) unless the reader asks.
+  var Table = Yasgui.Yasr && Yasgui.Yasr.plugins && Yasgui.Yasr.plugins.table;
+  if (Table && Table.prototype.draw) {
+    var draw = Table.prototype.draw;
+    Table.prototype.draw = function (config) {
+      return draw.call(this, Object.assign({ compact: true, isEllipsed: false }, config));
+    };
+  }
   var yasgui = new Yasgui(el, {
     requestConfig: { endpoint: endpoint, method: "POST" },
     copyEndpointOnNewTab: false,
