@@ -12,7 +12,8 @@ import rdflib
 from uprgraph.iris import DEFAULT_BASE, IRIs
 
 # helper modules that test files import directly keep pytest's assertion messages
-pytest.register_assert_rewrite("web_fixtures", "test_build", "test_queries", "test_shapes")
+pytest.register_assert_rewrite("web_fixtures", "pages_fixtures", "test_build", "test_queries",
+                              "test_shapes")
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"

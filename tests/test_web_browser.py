@@ -1,15 +1,22 @@
-"""The pages in headless Chromium: the query page runs a query, documents link on the site."""
+"""The pages in headless Chromium: home, review, state, search (two facets, a CSV download)
+and the query editor (an example run in YASGUI); no request leaves loopback. Screenshots of
+the main pages, desktop and phone width, are saved to tests/screenshots/ for a reviewer."""
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["web_fixtures"]
+pytest_plugins = ["web_fixtures", "pages_fixtures"]
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
+SHOTS = Path(__file__).resolve().parent / "screenshots"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
 
 pytestmark = [
     pytest.mark.browser,
@@ -19,29 +26,118 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def page():
+def browser():
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        pg = browser.new_page()
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         outside: list[str] = []
-        pg.on("request", lambda r: outside.append(r.url)
-              if not r.url.startswith("http://127.0.0.1") else None)
-        yield pg
-        browser.close()
+        b.outside = outside  # type: ignore[attr-defined]
+        yield b
+        b.close()
         assert outside == [], f"pages loaded from elsewhere: {outside}"
 
 
-def test_query_page_runs_an_example(live, page):
-    page.goto(live.url + "sparql")
-    assert "States and their names" in page.content()
-    page.click("button[type=submit]")
-    page.wait_for_selector("table.results")
-    assert "Cambodia" in page.inner_text("table.results")
+def _page(browser, viewport: dict[str, int], **kw):
+    context = browser.new_context(viewport=viewport, **kw)
+    pg = context.new_page()
+    pg.on("request", lambda r: browser.outside.append(r.url)
+          if not r.url.startswith("http://127.0.0.1") else None)
+    return pg
 
 
-def test_document_page_and_links(live, page):
+@pytest.fixture
+def page(browser):
+    pg = _page(browser, DESKTOP, accept_downloads=True)
+    yield pg
+    pg.context.close()
+
+
+@pytest.fixture
+def phone(browser):
+    pg = _page(browser, PHONE)
+    yield pg
+    pg.context.close()
+
+
+def shoot(pg, name: str) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+# -- the small test release (no shared data needed) ---------------------------
+def test_query_page_without_javascript_runs_an_example(live, browser):
+    pg = _page(browser, DESKTOP, java_script_enabled=False)
+    pg.goto(live.url + "sparql")
+    assert "States and their names" in pg.content()
+    pg.click("#query-form button[type=submit]")
+    pg.wait_for_selector("table.results")
+    assert "Cambodia" in pg.inner_text("table.results")
+    pg.context.close()
+
+
+def test_state_page_links_its_review(live, page):
     page.goto(live.url + "id/state/KHM")
     assert page.title().startswith("Cambodia")
-    page.click("text=Cambodia, cycle 3")
+    page.click("table.cycles >> text=Cycle 3")
     assert page.url == live.url + "doc/review/KHM/3"
+
+
+# -- the seed with the Slovenia matrices ------------------------------------------
+def test_home_review_and_state_pages(matrix_site, page, phone):
+    _settings, server, _store = matrix_site
+    page.goto(server.url)
+    assert page.locator("script[type='application/ld+json']").count() == 1
+    assert "Slovenia" in page.inner_text("table.reviews")
+    shoot(page, "home-desktop")
+    shoot_phone(phone, server.url, "home-phone")
+
+    page.goto(server.url + "id/review/KHM/3")
+    assert page.url.endswith("/doc/review/KHM/3")
+    assert "more than 20" in page.inner_text("table.themes")
+    assert page.locator("figure#progress-regression svg[role=img]").count() == 1
+    shoot(page, "review-desktop")
+    shoot_phone(phone, server.url + "doc/review/KHM/3", "review-phone")
+
+    page.goto(server.url + "doc/state/SVN")
+    assert page.locator("figure#acceptance svg").count() == 1
+    shoot(page, "state-desktop")
+    shoot_phone(phone, server.url + "doc/state/SVN", "state-phone")
+
+
+def shoot_phone(phone, url: str, name: str) -> None:
+    phone.goto(url)
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"] + 1, f"{name}: the page is {width}px wide on a phone"
+    shoot(phone, name)
+
+
+def test_search_with_two_facets_and_a_csv_download(matrix_site, page, phone):
+    _settings, server, _store = matrix_site
+    page.goto(server.url + "search")
+    before = int(page.inner_text("p.count strong"))
+    page.click("section.facet[aria-labelledby=facet-response] li >> nth=0 >> a")
+    page.wait_for_url("**response=**")
+    page.click("section.facet[aria-labelledby=facet-theme] li >> nth=0 >> a")
+    page.wait_for_url("**theme=**")
+    assert "response=" in page.url
+    after = int(page.inner_text("p.count strong"))
+    assert 0 < after < before
+    shoot(page, "search-desktop")
+    shoot_phone(phone, page.url, "search-phone")
+    with page.expect_download() as info:
+        page.click("p.count >> text=CSV >> nth=0")
+    rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text("utf-8"))))
+    assert len(rows) == after
+
+
+def test_editor_runs_an_example_query(matrix_site, page):
+    _settings, server, _store = matrix_site
+    page.goto(server.url + "sparql")
+    page.wait_for_selector("#yasgui .CodeMirror")
+    assert not page.is_visible("#query-form")
+    page.click("a[data-example] >> text=Recommendations per theme")
+    page.wait_for_selector("#yasgui .yasr table tbody tr", timeout=15000)
+    assert "Access to justice" in page.inner_text("#yasgui .yasr")
+    href = page.get_attribute("#editor-downloads a[data-format=csv]", "href")
+    assert "ThemeCount" in page.evaluate("h => decodeURIComponent(h)", href)
+    shoot(page, "editor-desktop")

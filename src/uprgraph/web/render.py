@@ -176,6 +176,33 @@ def fresh(etag: str) -> Response | None:
     return None
 
 
+# -- security ----------------------------------------------------------------
+#: every HTML page: scripts and styles from this site only, no inline script, no framing
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data:; connect-src 'self'; font-src 'self' data:; object-src 'none'; "
+       "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff",
+                    "Referrer-Policy": "strict-origin-when-cross-origin"}
+
+
+def secure(resp: Response) -> Response:
+    """Security headers on every response; the Content-Security-Policy on HTML."""
+    for name, value in SECURITY_HEADERS.items():
+        resp.headers.setdefault(name, value)
+    if resp.mimetype == "text/html":
+        resp.headers["Content-Security-Policy"] = CSP
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+    return resp
+
+
+def safe_href(url: object) -> str | None:
+    """Only http(s) IRIs become links: ``javascript:``, ``data:`` and the like stay text."""
+    text = str(url) if url is not None else ""
+    if text.split(":", 1)[0].strip().lower() in ("http", "https"):
+        return text
+    return None
+
+
 # -- terms for templates -------------------------------------------------------
 @dataclass(frozen=True)
 class TermView:
@@ -217,7 +244,7 @@ def compact(iri: str, prefixes: dict[str, str]) -> str:
 def term_view(term: object, labels: dict[str, str], u: Urls, prefixes: dict[str, str]) -> TermView:
     if isinstance(term, ox.NamedNode):
         iri = term.value
-        return TermView(labels.get(iri) or compact(iri, prefixes), u.for_iri(iri), iri)
+        return TermView(labels.get(iri) or compact(iri, prefixes), safe_href(u.for_iri(iri)), iri)
     if isinstance(term, ox.Literal):
         note = f"@{term.language}" if term.language else ""
         if not note and term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":

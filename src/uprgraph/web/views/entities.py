@@ -1,0 +1,63 @@
+"""The recommendation and theme pages: what a reader asks of each, one named query a block."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from . import named, search
+
+
+def _asker(param: str, iri: str):
+    term = named.iri(iri)
+    queries: dict[str, str] = {}
+
+    def ask(name: str) -> list[named.Row]:
+        text, rows = named.run_named(name, **{param: term})
+        queries[name] = text
+        return rows
+
+    return ask, queries
+
+
+def recommendation_view(iri: str) -> dict:
+    """Text, states, response, themes, SDGs, source, statuses over time, findings."""
+    ask, queries = _asker("rec", iri)
+    main = ask("recommendation")
+    if not main:
+        return {}
+    terms: dict[str, list] = defaultdict(list)
+    for row in ask("recommendation-terms"):
+        terms[str(row["kind"])].append(row)
+    assessments = ask("recommendation-assessments")
+    r = main[0]
+    return {
+        "rec": r,
+        "title": f"Recommendation {r.get('paragraph') or ''} to {r.get('stateLabel', '')}",
+        "terms": dict(terms),
+        "assessments": assessments,
+        "latest": assessments[0] if assessments else None,
+        "findings": ask("recommendation-findings"),
+        "queries": queries,
+    }
+
+
+def theme_view(iri: str, args) -> dict:
+    """Label, scheme, mappings (other schemes, SDGs), counts and findings across reviews."""
+    ask, queries = _asker("theme", iri)
+    main = ask("theme")
+    if not main:
+        return {}
+    base = search.site().iris.base
+    short = iri[len(base):] if iri.startswith(base) else iri
+    filters = search.Filters.from_args({**args, "theme": short})
+    t = main[0]
+    return {
+        "theme": t,
+        "title": str(t["label"]),
+        "mappings": ask("theme-mappings"),
+        "reviews": ask("theme-reviews"),
+        "findings": ask("theme-findings"),
+        "results": search.results(filters) if t["recommendations"].number else None,
+        "filters": filters,
+        "queries": queries,
+    }

@@ -1,0 +1,123 @@
+"""Search with facets on an imported OHCHR matrix: the page, its CSV and JSON hold exactly the
+rows of the equivalent SPARQL query; facet counts and chart numbers equal SPARQL answers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import urllib.parse
+
+import pytest
+from lxml import html as lhtml
+from pages_fixtures import ask
+
+pytest_plugins = ["pages_fixtures"]
+MAPPED = "(skos:exactMatch|^skos:exactMatch|skos:closeMatch|^skos:closeMatch)?"
+
+
+def text(el) -> str:
+    return " ".join(el.text_content().split())
+
+
+@pytest.fixture(scope="module")
+def theme(matrix_site) -> str:
+    """The theme of Slovenia's third-cycle matrix with the most recommendations."""
+    settings, _server, store = matrix_site
+    (row,) = ask(store, settings, """SELECT ?t (COUNT(?r) AS ?n) WHERE {
+      ?r upr:review <id/review/SVN/3> ; upr:theme ?t } GROUP BY ?t ORDER BY DESC(?n) ?t LIMIT 1""")
+    return row["t"]
+
+
+def expected(matrix_site, theme: str) -> set[str]:
+    settings, _server, store = matrix_site
+    return {r["r"] for r in ask(store, settings, f"""SELECT DISTINCT ?r WHERE {{
+        ?r a upr:Recommendation ; upr:response upr:Supported ; upr:theme/{MAPPED} <{theme}> }}""")}
+
+
+def search_params(settings, theme: str) -> dict[str, str]:
+    base = settings.iris.base
+    return {"theme": theme.removeprefix(base), "response": "def/upr#Supported"}
+
+
+def test_theme_and_response_facets_give_the_sparql_rows(matrix_site, theme):
+    settings, server, _store = matrix_site
+    want = expected(matrix_site, theme)
+    assert len(want) > 1
+    params = search_params(settings, theme)
+    seen: set[str] = set()
+    page, pages = 1, 1
+    while page <= pages:
+        reply = server.get("/search?" + urllib.parse.urlencode({**params, "page": page}),
+                           accept="text/html")
+        assert reply.status == 200, reply.text[:300]
+        doc = lhtml.fromstring(reply.text)
+        total = int(text(doc.cssselect("p.count strong")[0]))
+        pages = -(-total // 50)
+        for a in doc.cssselect("table.recs tbody tr td:first-child a"):
+            seen.add(a.get("href").replace(server.url + "doc/", settings.iris.base + "id/"))
+        page += 1
+    assert total == len(want)
+    assert seen == want
+
+    reply = server.get("/search.csv?" + urllib.parse.urlencode(params))
+    assert reply.status == 200 and reply.media_type == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(reply.text)))
+    assert [r["recommendation"] for r in rows] and {r["recommendation"] for r in rows} == want
+    assert len(rows) == len(want)
+
+    reply = server.get("/search.json?" + urllib.parse.urlencode(params))
+    body = json.loads(reply.text)
+    assert {r["recommendation"] for r in body["rows"]} == want
+    assert "upr:theme" in body["query"]
+
+
+def test_facet_counts_equal_sparql_counts(matrix_site, theme):
+    settings, server, store = matrix_site
+    reply = server.get("/search?" + urllib.parse.urlencode(
+        {"theme": theme.removeprefix(settings.iris.base)}), accept="text/html")
+    doc = lhtml.fromstring(reply.text)
+    (section,) = doc.cssselect("section.facet[aria-labelledby=facet-response]")
+    shown = {text(li.find("a")): int(text(li.cssselect(".n")[0])) for li in section.iter("li")}
+    counted = ask(store, settings, f"""SELECT ?label (COUNT(DISTINCT ?r) AS ?n) WHERE {{
+        ?r a upr:Recommendation ; upr:theme/{MAPPED} <{theme}> ;
+           upr:response/skos:prefLabel ?label }} GROUP BY ?label""")
+    assert shown == {c["label"]: int(c["n"]) for c in counted}
+
+
+def test_state_chart_numbers_equal_sparql(matrix_site):
+    settings, server, store = matrix_site
+    reply = server.get("/doc/state/SVN", accept="text/html")
+    assert reply.status == 200
+    doc = lhtml.fromstring(reply.text)
+    (table,) = doc.cssselect("figure#acceptance table")
+    shown = {text(tr.find("th")): text(tr.find("td")) for tr in table.cssselect("tbody tr")}
+    for row in ask(store, settings, """SELECT ?cycle (COUNT(?r) AS ?n)
+        (SUM(IF(?resp = upr:Supported, 1, 0)) AS ?s) WHERE {
+        ?r upr:review ?v ; upr:response ?resp . ?v upr:stateUnderReview <id/state/SVN> ;
+        upr:cycle ?cycle } GROUP BY ?cycle"""):
+        rate = round(1000 * int(row["s"]) / int(row["n"])) / 10
+        assert float(shown[f"Cycle {row['cycle']}"].rstrip("%")) == rate
+    svg = doc.cssselect("figure#acceptance svg")[0]
+    assert svg.get("role") == "img" and text(svg.find("desc"))
+
+
+def test_bad_search_parameters_are_client_errors(matrix_site):
+    _settings, server, _store = matrix_site
+    for query in ("cycle=three", "sort=nonsense", "page=0", "theme=%3Cx%3E", "sdg=1)"):
+        reply = server.get("/search?" + query, accept="text/html")
+        assert reply.status == 400, (query, reply.status)
+
+
+def test_counts_on_home_and_state_pages_are_recommendations_only(matrix_site):
+    """Findings and conclusions also name a review: they are not recommendations."""
+    settings, server, store = matrix_site
+    doc = lhtml.fromstring(server.get("/", accept="text/html").text)
+    rows = {text(tr.cssselect("td")[0]) + " " + text(tr.cssselect("td")[1]):
+            text(tr.cssselect("td")[2]) for tr in doc.cssselect("table.reviews tbody tr")}
+    for r in ask(store, settings, """SELECT ?label ?cycle (COUNT(?rec) AS ?n) WHERE {
+        ?rec a upr:Recommendation ; upr:review ?v . ?v upr:cycle ?cycle ;
+        upr:stateUnderReview/rdfs:label ?label } GROUP BY ?label ?cycle"""):
+        assert rows[f"{r['label']} cycle {r['cycle']}"].endswith(f"{r['n']} in the graph")
+    assert "Cambodia cycle 1" not in rows  # named by a conclusion only
+    assert rows["Cambodia cycle 3"] == "198 stated"
