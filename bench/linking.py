@@ -149,7 +149,9 @@ def main() -> None:
         if args.project is None:
             figures["import_s"] = prepare(args.data, project)
         figures["reference"] = _in_child(_reference, project)
+        print("reference:", json.dumps(figures["reference"]), flush=True)
         figures["linking"] = _in_child(_linking, project)
+        print("linking:", json.dumps(figures["linking"]), flush=True)
         ref, link = figures["reference"], figures["linking"]
         figures["ratios"] = {
             "linking_time_per_parse_time": round(link["linking_s"] / ref["parse_s"], 3),

@@ -81,7 +81,8 @@ def test_real_variants(name, iso3):
 
 @pytest.mark.parametrize(("name", "expected"), [
     ("Slovnia", "Slovenia"),
-    ("Czech Rep.", "Czechia"),
+    ("Czeck Republic", "Czechia"),
+    ("Phillipines", "Philippines"),
     ("Cambodja", "Cambodia"),
 ])
 def test_unknown_names_come_with_candidates(name, expected):

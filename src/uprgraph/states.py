@@ -127,7 +127,7 @@ UNKNOWN_NAMES = frozenset({"(unknown)", "unknown"})
 
 #: how many "did you mean" candidates an unknown name gets, and how close they must be
 CANDIDATES = 3
-CANDIDATE_CUTOFF = 75
+CANDIDATE_CUTOFF = 80
 
 
 def _key(name: str) -> str:
@@ -171,7 +171,7 @@ def candidates(name: str, limit: int = CANDIDATES) -> tuple[str, ...]:
         return ()
     keys = list(_index())
     found: list[str] = []
-    for match, _score, _pos in process.extract(key, keys, scorer=fuzz.WRatio,
+    for match, _score, _pos in process.extract(key, keys, scorer=fuzz.ratio,
                                                limit=limit * 4,
                                                score_cutoff=CANDIDATE_CUTOFF):
         label = by_iso3(_index()[match]).label

@@ -57,10 +57,10 @@ def reviews(store: Store, iris: IRIs) -> list[dict]:
         pairs[(row["state"], int(row["cycle"]))][f"{row['before']} -> {row['now']}"] = int(row["n"])
     for row in _rows(store, prefix + """
         SELECT ?state ?cycle (COUNT(DISTINCT ?r) AS ?n) WHERE {
+          { SELECT DISTINCT ?v WHERE { ?m upr:review ?v ; prov:wasDerivedFrom ?j .
+                                       ?j dcterms:format "ohchr-matrix" } }
           ?r upr:review ?v ; prov:wasDerivedFrom ?i . ?i dcterms:format "upr-info" .
           ?v upr:stateUnderReview/upr:iso3 ?state ; upr:cycle ?cycle .
-          FILTER EXISTS { ?m upr:review ?v ; prov:wasDerivedFrom ?j .
-                          ?j dcterms:format "ohchr-matrix" }
         } GROUP BY ?state ?cycle"""):
         found[(row["state"], int(row["cycle"]))]["rows"] = int(row["n"])
     for key, responses in pairs.items():

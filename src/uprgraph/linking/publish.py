@@ -58,7 +58,9 @@ class Publisher:
     def _link(self, node: URIRef, cls: URIRef, score: float, activity: URIRef) -> None:
         add = self.graph.add
         add((node, RDF.type, cls))
-        add((node, self.upr.score, Literal(f"{score:.4f}", datatype=XSD.decimal)))
+        # the lexical form Oxigraph keeps (0.75, 1), so the dumps and the store agree
+        lexical = f"{score:.4f}".rstrip("0").rstrip(".")
+        add((node, self.upr.score, Literal(lexical, datatype=XSD.decimal)))
         add((node, PROV.wasGeneratedBy, activity))
 
     def recurrences(self, links: list[Recurrence], activity: URIRef) -> None:

@@ -1,0 +1,98 @@
+"""The linking methods on small hand-made cases: what they link, what they refuse, and why."""
+
+from __future__ import annotations
+
+from uprgraph.iris import IRIs
+from uprgraph.linking import link_recs
+from uprgraph.linking.corpus import Rec
+from uprgraph.linking.matching import match
+from uprgraph.linking.recurrence import find
+from uprgraph.linking.text import instruments, normalise
+
+BASE = "http://localhost:8080/id/recommendation/"
+
+
+def rec(local: str, text: str, cycle: int = 1, state: str = "SVN", fmt: str = "upr-info",
+        by: tuple[str, ...] = ("FRA",)) -> Rec:
+    return Rec(iri=f"{BASE}{state}/{cycle}/{local}", state=state, cycle=cycle, session=None,
+               text=text, recommending=by, response="Supported", format=fmt,
+               source=f"http://localhost:8080/id/import/{fmt}-{cycle}")
+
+
+FILLER = [rec(f"f{i}", t) for i, t in enumerate([
+    "Strengthen the independence of the judiciary",
+    "Combat trafficking in persons, especially women and children",
+    "Improve prison conditions and reduce overcrowding",
+    "Guarantee freedom of expression for journalists",
+])]
+
+
+def test_acronyms_spelt_out_and_softeners_dropped():
+    assert normalise("Consider ratifying OPCAT") == (
+        "ratifying optional protocol to the convention against torture")
+    assert instruments("Ratify ICRMW") == {"migrant"}
+    assert instruments("Combat trafficking in persons") == frozenset()
+
+
+def test_reworded_repeat_is_linked_and_another_treaty_is_not():
+    earlier = [rec("a", "Ratify the Optional Protocol to the Convention against Torture"),
+               rec("b", "Ratify the International Convention for the Protection of All "
+                        "Persons from Enforced Disappearance"), *FILLER]
+    later = [rec("x", "Consider ratifying OPCAT", cycle=3),
+             rec("y", "Ratify ICRMW", cycle=3)]
+    links = {(link.later.rsplit("/", 1)[1], link.earlier.rsplit("/", 1)[1])
+             for link in find(earlier + later)}
+    assert ("x", "a") in links
+    assert not any(later_id == "y" for later_id, _ in links)
+
+
+def test_links_stay_within_one_state_and_point_back_in_time():
+    recs = [rec("a", "Establish a national human rights institution", cycle=1),
+            rec("b", "Establish a national human rights institution", cycle=2),
+            rec("c", "Establish a national human rights institution", cycle=2, state="KHM"),
+            rec("d", "Establish a national human rights institution", cycle=1, state="KHM")]
+    links = find(recs)
+    assert {(link.later[len(BASE):], link.earlier[len(BASE):]) for link in links} == {
+        ("SVN/2/b", "SVN/1/a"), ("KHM/2/c", "KHM/1/d")}
+
+
+def test_rows_match_one_matrix_recommendation_per_state_or_say_why():
+    matrix = [rec("115.1", "Ratify the Istanbul Convention; ratify the Council of Europe "
+                           "Convention on violence against women", cycle=2,
+                  fmt="ohchr-matrix", by=("FRA", "PRT")),
+              rec("115.2", "Adopt a national strategy on Roma inclusion", cycle=2,
+                  fmt="ohchr-matrix", by=("FRA",))]
+    rows = [rec("r1", "Ratify the Istanbul Convention", cycle=2, by=("FRA",)),
+            rec("r2", "Ratify the Council of Europe Convention on violence against women",
+                cycle=2, by=("PRT",)),
+            rec("r3", "Adopt a national strategy on Roma inclusion", cycle=2, by=("FRA",)),
+            rec("r4", "Abolish the death penalty", cycle=2, by=("ESP",)),
+            rec("r5", "Protect whistle-blowers in the public service", cycle=2, by=("FRA",))]
+    [review] = match(matrix + rows)
+    pairs = {(m.row.rsplit("/", 1)[1], m.recommendation.rsplit("/", 1)[1])
+             for m in review.matches}
+    assert pairs == {("r1", "115.1"), ("r2", "115.1"), ("r3", "115.2")}
+    reasons = {u.row.rsplit("/", 1)[1]: u.reason for u in review.unmatched}
+    assert "names ESP" in reasons["r4"]
+    assert set(reasons) == {"r4", "r5"}  # FRA's two matrix recommendations are taken
+    assert (review.rows, review.recommendations) == (5, 2)
+
+
+def test_same_input_same_graph_and_suggestions_are_not_tags():
+    matrix = [Rec(iri=f"{BASE}SVN/3/{i}", state="SVN", cycle=3, session=34, text=text,
+                  recommending=("FRA",), response="Supported", format="ohchr-matrix",
+                  source="http://localhost:8080/id/import/m", sdg_goals=(goal,))
+              for i, (text, goal) in enumerate(
+                  [("Combat violence against women and girls", "http://metadata.un.org/sdg/5"),
+                   ("Ensure access to quality education for Roma children",
+                    "http://metadata.un.org/sdg/4")] * 12)]
+    untagged = [rec("u1", "Improve education for Roma children", cycle=2)]
+    iris = IRIs()
+    first = link_recs(matrix + untagged, iris).graph
+    second = link_recs(list(reversed(matrix + untagged)), iris).graph
+    assert set(first) == set(second)
+    upr = iris.upr
+    suggested = set(first.objects(None, upr.suggestedConcept))
+    assert any(str(c).endswith("/sdg/4") for c in suggested)
+    assert not list(first.triples((None, upr.sdg, None)))
+    assert not list(first.triples((None, upr.theme, None)))
