@@ -101,6 +101,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=15, help="timed runs per query")
     ap.add_argument("--chunk", type=int, default=20_000)
     ap.add_argument("--stores", default="oxigraph,virtuoso")
+    ap.add_argument("--project", type=Path,
+                    help="build into this folder, or reuse the release already built there")
     args = ap.parse_args()
     if not UPR_INFO.is_dir():
         sys.exit(f"the UPR Info samples are not at {UPR_INFO}")
@@ -109,7 +111,13 @@ def main() -> None:
     from uprgraph.publish import publish
 
     with tempfile.TemporaryDirectory(prefix="bench-publish-") as tmp:
-        settings = replace(project(Path(tmp) / "project", args.files), query_timeout=60.0)
+        if args.project and (args.project / ".uprgraph" / "current").exists():
+            from uprgraph.config import load_settings
+
+            built = load_settings(args.project)
+        else:
+            built = project(args.project or Path(tmp) / "project", args.files)
+        settings = replace(built, query_timeout=60.0)
         embedded = latencies(settings, args.n)
         for name in args.stores.split(","):
             start = {"oxigraph": store_servers.start_oxigraph,

@@ -307,11 +307,18 @@ class RemoteStore:
         return int(next(result.rows())["n"].value)  # type: ignore[attr-defined]
 
     def counts(self, graphs: Iterable[str]) -> dict[str, int]:
-        """Triples in each of these store graphs (absent ones are left out)."""
-        values = " ".join(f"<{g}>" for g in graphs)
-        rows = self.select(f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} "
-                           f"GRAPH ?g {{ ?s ?p ?o }} }} GROUP BY ?g")
-        return {r["g"]: int(r["n"]) for r in rows}
+        """Triples in each of these store graphs (empty ones are left out).
+
+        One query per graph: over ``VALUES ?g { ... } GRAPH ?g`` Virtuoso 7 did not answer
+        within a minute with 312,172 triples in 16 graphs; per graph it answers at once.
+        """
+        found: dict[str, int] = {}
+        for g in graphs:
+            rows = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{g}> {{ ?s ?p ?o }} }}")
+            n = int(rows[0]["n"]) if rows else 0
+            if n:
+                found[g] = n
+        return found
 
     # -- writing --------------------------------------------------------------
     def update(self, sparql: str) -> None:
