@@ -10,19 +10,25 @@ processes with a timeout) on the store chosen in :mod:`.site`.
 from __future__ import annotations
 
 import atexit
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-from werkzeug.exceptions import HTTPException
-from werkzeug.middleware.proxy_fix import ProxyFix
+if TYPE_CHECKING:
+    from flask import Flask
 
-from ..config import Settings, load_settings
+    from ..config import Settings
 
 
 def create_app(
     settings: Settings | None = None, test_config: dict[str, Any] | None = None
 ) -> Flask:
     """The application for ``settings`` (loaded from the project when None)."""
+    # Flask is imported here, not with the package: query workers (web.executor) start
+    # faster without it, and a server's first answer waits for its first worker
+    from flask import Flask
+    from werkzeug.exceptions import HTTPException
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from ..config import load_settings
     from . import dumps, pages, resources, sparql
     from .render import error_response
     from .site import Site
