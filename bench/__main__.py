@@ -187,6 +187,8 @@ def main() -> None:
                         help="synthetic recommendations (0 to skip)")
     parser.add_argument("--n", type=int, default=30, help="requests per query and server")
     parser.add_argument("--seconds", type=float, default=5, help="each throughput run")
+    parser.add_argument("--no-samples", action="store_true", help="skip the UPR Info samples")
+    parser.add_argument("--no-rebuild", action="store_true", help="skip the rebuild case")
     parser.add_argument("--no-serve", action="store_true", help="skip the serving benchmark")
     parser.add_argument("--no-rdflib-endpoint", action="store_true")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
@@ -198,9 +200,9 @@ def main() -> None:
                     "machine": machine(), "versions": endpoint.versions(), "cases": []}
     with tempfile.TemporaryDirectory(prefix="uprgraph-bench-") as tmp:
         tmp_path = Path(tmp)
-        report["cases"].append(case("UPR Info samples", samples,
-                                    new_project(tmp_path / "samples")))
         served = tmp_path / "samples"
+        if not args.no_samples:
+            report["cases"].append(case("UPR Info samples", samples, new_project(served)))
         if args.synthetic:
             project = new_project(tmp_path / "synthetic")
             rows = synthetic_csv(samples, args.synthetic + REBUILD_RECS, tmp_path / "all.csv")
@@ -209,11 +211,12 @@ def main() -> None:
             first.write_text("".join(lines[:-REBUILD_RECS]), encoding="utf-8")
             extra.write_text(lines[0] + "".join(lines[-REBUILD_RECS:]), encoding="utf-8")
             report["cases"].append(case(f"synthetic {args.synthetic}", [first], project))
-            rebuild = {"case": f"rebuild + {REBUILD_RECS} recs",
-                       **in_child(_import, [str(extra)], str(project))}
-            rebuild.update(in_child(_build, str(project)))
-            print(json.dumps(rebuild), flush=True)
-            report["cases"].append(rebuild)
+            if not args.no_rebuild:
+                rebuild = {"case": f"rebuild + {REBUILD_RECS} recs",
+                           **in_child(_import, [str(extra)], str(project))}
+                rebuild.update(in_child(_build, str(project)))
+                print(json.dumps(rebuild), flush=True)
+                report["cases"].append(rebuild)
             served = project
         text = "## Import and build\n\n" + build_table(report["cases"])
         if not args.no_serve:
