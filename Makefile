@@ -25,5 +25,7 @@ test: $(BIN)/.installed
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests bench
 
+# rdflib-endpoint is a peer measured by the benchmark only, not a dependency of uprgraph
 bench: $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet 'rdflib-endpoint[cli]' || echo "rdflib-endpoint not installed: the benchmark says so and goes on"
 	$(BIN)/python -m bench $(BENCH_ARGS)

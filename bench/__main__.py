@@ -1,12 +1,19 @@
-"""Import + build benchmark: the three UPR Info samples, then a synthetic set.
+"""The whole benchmark: import, build, rebuild and serving, with references from the same run.
 
-    python -m bench [--synthetic 100000] [--data ../shared/data] [--out bench/results]
+    python -m bench [--synthetic 100000] [--data ../shared/data] [--n 30] [--seconds 5]
+                    [--no-serve] [--no-rdflib-endpoint]
 
-Reports wall time and peak memory (ru_maxrss of a child process per case) of:
-import (read, check, convert, SHACL), the build's parse, validate, dump and
-load, and cost per 1,000 recommendations, with a plain rdflib parse of the
-same imported N-Triples as a reference measured in the same run. Each case
-runs in its own process so peak memory is its own.
+1. Import and build of the UPR Info samples, and of ``--synthetic`` recommendations
+   shaped like them (about 10 triples each), with a plain rdflib parse of the
+   imported N-Triples as the reference. Time and peak memory (ru_maxrss of a child
+   process per step) of the import and of each build stage.
+2. Rebuild of the synthetic project after one more import file of 8,000 synthetic
+   recommendations, everything else unchanged.
+3. Serving (:mod:`bench.endpoint`) on the synthetic release: uprgraph in its disk
+   and memory modes against ``oxigraph serve-read-only`` and rdflib-endpoint.
+
+Writes a table to the terminal, ``bench/results/bench-<time>.json`` and
+``bench/RESULTS.md`` (figures, peers' versions, machine).
 """
 
 from __future__ import annotations
@@ -15,17 +22,32 @@ import argparse
 import csv
 import json
 import multiprocessing as mp
+import os
+import platform
 import random
 import resource
+import shutil
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
+from bench import endpoint
+
 ROOT = Path(__file__).resolve().parents[1]
+#: the rebuild case adds one import file of this many synthetic recommendations
+REBUILD_RECS = 8000
+
+
+CYCLES = ((1, 12), (13, 26), (27, 40), (41, 54))
 
 
 def synthetic_csv(sources: list[Path], count: int, out: Path, seed: int = 7) -> Path:
-    """Rows shaped like the real ones: states, issues, text lengths, responses drawn from them."""
+    """Rows shaped like the real ones: states, issues, text lengths, responses drawn from them.
+
+    Each state's review of a cycle has one session (as in reality), so every row is
+    valid and a second file from the same generator joins the first without conflict.
+    """
     rows = []
     for path in sources:
         text = path.read_bytes().decode("mac_roman")
@@ -42,16 +64,20 @@ def synthetic_csv(sources: list[Path], count: int, out: Path, seed: int = 7) -> 
             other = rng.choice(rows)
             length = len(model[3].split())
             text = " ".join(rng.choice(words) for _ in range(length)) + f" ({i})"
-            session = rng.randint(1, 54)
+            first, last = CYCLES[rng.randrange(4)]
+            session = first + zlib.crc32(f"{model[0]}|{first}".encode()) % (last - first + 1)
             writer.writerow([model[0], model[1], model[2], text, other[4], other[5], other[6],
                              model[7], model[8], model[9], str(session)])
     return out
 
 
-def _case(files: list[str], project: str, queue: mp.Queue) -> None:
+def _peak_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _import(files: list[str], project: str, queue: mp.Queue) -> None:
     from rdflib import Graph
 
-    from uprgraph.build import build
     from uprgraph.config import load_settings
     from uprgraph.importing import import_file
 
@@ -59,52 +85,98 @@ def _case(files: list[str], project: str, queue: mp.Queue) -> None:
     start = time.perf_counter()
     recs = sum(import_file(settings, Path(f)).manifest["recommendations"] for f in files)
     imported = time.perf_counter() - start
+    peak = _peak_mb()
     start = time.perf_counter()
-    for nt in settings.imported_dir.glob("*.nt"):
-        Graph().parse(str(nt), format="nt")
-    reference = time.perf_counter() - start
+    triples = 0
+    for f in files:
+        from uprgraph.iris import slug
+
+        graph = Graph()
+        graph.parse(str(settings.imported_dir / f"{slug(Path(f).stem)}.nt"), format="nt")
+        triples += len(graph)
+    queue.put({"recommendations": recs, "import_s": round(imported, 2), "import_peak_mb": peak,
+               "imported_triples": triples,
+               "rdflib_parse_of_imported_nt_s": round(time.perf_counter() - start, 2)})
+
+
+def _build(project: str, queue: mp.Queue) -> None:
+    from uprgraph.build import build
+    from uprgraph.config import load_settings
+
     start = time.perf_counter()
-    result = build(settings)
-    total_build = time.perf_counter() - start
-    queue.put({
-        "recommendations": recs,
-        "import_s": round(imported, 2),
-        "build_s": round(total_build, 2),
-        "build_split_s": result.timings,
-        "triples": result.release.manifest["triples"],
-        "rdflib_parse_of_imported_nt_s": round(reference, 2),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-    })
+    result = build(load_settings(Path(project)))
+    queue.put({"build_s": round(time.perf_counter() - start, 2), "build_split_s": result.timings,
+               "triples": result.release.manifest["triples"], "build_peak_mb": _peak_mb()})
 
 
-def run_case(label: str, files: list[Path]) -> dict:
-    import shutil
+def in_child(target, *args) -> dict:
+    """Run a step in a forked process of its own, so its peak memory is its own."""
+    queue: mp.Queue = mp.Queue()
+    proc = mp.get_context("fork").Process(target=target, args=(*args, queue))
+    proc.start()
+    result = queue.get()
+    proc.join()
+    return result
 
-    with tempfile.TemporaryDirectory() as tmp:
-        project = Path(tmp)
-        shutil.copytree(ROOT / "shapes", project / "shapes")
-        if (ROOT / "ontology").is_dir():
-            shutil.copytree(ROOT / "ontology", project / "ontology")
-        else:
-            (project / "ontology").mkdir()
-            (project / "ontology" / "upr.ttl").write_text(
-                "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n<def/upr> a owl:Ontology .\n")
-        queue: mp.Queue = mp.Queue()
-        proc = mp.get_context("fork").Process(
-            target=_case, args=([str(f) for f in files], str(project), queue))
-        proc.start()
-        result = queue.get()
-        proc.join()
-    result["case"] = label
-    per_k = 1000 / result["recommendations"]
-    result["per_1k_recs_s"] = {
-        "import": round(result["import_s"] * per_k, 3),
-        "build": round(result["build_s"] * per_k, 3),
-        "rdflib_parse_reference": round(result["rdflib_parse_of_imported_nt_s"] * per_k, 3),
-    }
+
+def new_project(folder: Path) -> Path:
+    for name in ("shapes", "ontology"):
+        shutil.copytree(ROOT / name, folder / name)
+    return folder
+
+
+def case(label: str, files: list[Path], project: Path) -> dict:
+    result = {"case": label, **in_child(_import, [str(f) for f in files], str(project))}
+    result.update(in_child(_build, str(project)))
     result["import_vs_rdflib_parse"] = round(
         result["import_s"] / max(result["rdflib_parse_of_imported_nt_s"], 1e-9), 2)
+    print(json.dumps(result), flush=True)
     return result
+
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+               platform.processor())
+    mem = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+               if line.startswith("MemTotal"))
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem / 2**20, 1),
+            "os": platform.platform(), "python": platform.python_version(),
+            "load_average_at_start": os.getloadavg()}
+
+
+def build_table(cases: list[dict]) -> str:
+    lines = ["| case | recs | triples | import s | rdflib parse s | import / parse | build s "
+             "| validate s | peak MB (import / build) |", "|---" * 9 + "|"]
+    for c in cases:
+        lines.append(
+            f"| {c['case']} | {c.get('recommendations', '-')} | {c['triples']} | "
+            f"{c.get('import_s', '-')} | {c.get('rdflib_parse_of_imported_nt_s', '-')} | "
+            f"{c.get('import_vs_rdflib_parse', '-')} | {c['build_s']} | "
+            f"{c['build_split_s'].get('validate')} | "
+            f"{c.get('import_peak_mb', '-')} / {c['build_peak_mb']} |")
+    splits = ["", "| case | " + " | ".join(cases[0]["build_split_s"]) + " |",
+              "|---" * (len(cases[0]["build_split_s"]) + 1) + "|"]
+    for c in cases:
+        splits.append(f"| {c['case']} | " + " | ".join(map(str, c["build_split_s"].values()))
+                      + " |")
+    return "\n".join(lines + splits)
+
+
+def write_results(out: Path, report: dict, text: str) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    (out / f"bench-{stamp}.json").write_text(json.dumps(report, indent=2) + "\n")
+    m = report["machine"]
+    peers = ", ".join(f"{k} {v}" for k, v in report["versions"].items())
+    (ROOT / "bench" / "RESULTS.md").write_text(
+        "# Benchmark results\n\n"
+        f"Written by `make bench` (`python -m bench`) on {report['date']}; the raw figures are in "
+        f"`bench/results/bench-{stamp}.json`.\n\n"
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, {m['os']}, Python "
+        f"{m['python']}; load average at start {m['load_average_at_start']} (the machine was "
+        "shared: compare ratios within a run, not absolute times across runs).\n\n"
+        f"Versions: {peers}.\n\n{text}\n")
 
 
 def main() -> None:
@@ -113,25 +185,49 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--synthetic", type=int, default=100_000,
                         help="synthetic recommendations (0 to skip)")
+    parser.add_argument("--n", type=int, default=30, help="requests per query and server")
+    parser.add_argument("--seconds", type=float, default=5, help="each throughput run")
+    parser.add_argument("--no-samples", action="store_true", help="skip the UPR Info samples")
+    parser.add_argument("--no-rebuild", action="store_true", help="skip the rebuild case")
+    parser.add_argument("--no-serve", action="store_true", help="skip the serving benchmark")
+    parser.add_argument("--no-rdflib-endpoint", action="store_true")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
     samples = sorted((args.data / "upr-info").glob("*.csv"))
     if not samples:
         parser.error(f"no UPR Info samples under {args.data / 'upr-info'}")
-    results = [run_case("upr-info samples", samples)]
-    print(json.dumps(results[-1], indent=2), flush=True)
-    if args.synthetic:
-        with tempfile.TemporaryDirectory() as tmp:
-            synthetic = synthetic_csv(samples, args.synthetic, Path(tmp) / "synthetic.csv")
-            results.append(run_case(f"synthetic {args.synthetic}", [synthetic]))
-        print(json.dumps(results[-1], indent=2), flush=True)
-        a, b = results
-        print(f"cost per 1k recs, {b['recommendations']} vs {a['recommendations']}: "
-              f"import x{b['per_1k_recs_s']['import'] / a['per_1k_recs_s']['import']:.2f}, "
-              f"build x{b['per_1k_recs_s']['build'] / a['per_1k_recs_s']['build']:.2f}")
-    args.out.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%S")
-    (args.out / f"bench-{stamp}.json").write_text(json.dumps(results, indent=2) + "\n")
+    report: dict = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                    "machine": machine(), "versions": endpoint.versions(), "cases": []}
+    with tempfile.TemporaryDirectory(prefix="uprgraph-bench-") as tmp:
+        tmp_path = Path(tmp)
+        served = tmp_path / "samples"
+        if not args.no_samples:
+            report["cases"].append(case("UPR Info samples", samples, new_project(served)))
+        if args.synthetic:
+            project = new_project(tmp_path / "synthetic")
+            rows = synthetic_csv(samples, args.synthetic + REBUILD_RECS, tmp_path / "all.csv")
+            lines = rows.read_text(encoding="utf-8").splitlines(keepends=True)
+            first, extra = tmp_path / "synthetic.csv", tmp_path / "added.csv"
+            first.write_text("".join(lines[:-REBUILD_RECS]), encoding="utf-8")
+            extra.write_text(lines[0] + "".join(lines[-REBUILD_RECS:]), encoding="utf-8")
+            report["cases"].append(case(f"synthetic {args.synthetic}", [first], project))
+            if not args.no_rebuild:
+                rebuild = {"case": f"rebuild + {REBUILD_RECS} recs",
+                           **in_child(_import, [str(extra)], str(project))}
+                rebuild.update(in_child(_build, str(project)))
+                print(json.dumps(rebuild), flush=True)
+                report["cases"].append(rebuild)
+            served = project
+        text = "## Import and build\n\n" + build_table(report["cases"])
+        if not args.no_serve:
+            serving = endpoint.run(served, args.n, args.seconds, not args.no_rdflib_endpoint)
+            report["serving"] = serving
+            text += (f"\n\n## Serving ({serving['triples']} triples, {args.n} requests per "
+                     f"query and server, median / 95th percentile)\n\n"
+                     + endpoint.table(serving))
+            text += "".join(f"\n\n{note}" for note in serving["notes"])
+    print(text)
+    write_results(args.out, report, text)
 
 
 if __name__ == "__main__":

@@ -1,35 +1,67 @@
-"""Side-by-side latency: `oxigraph serve-read-only` vs `uprgraph serve` on the same store.
+"""Serving benchmark: uprgraph (disk and memory modes) against Oxigraph's own server, over HTTP.
 
-    python bench/endpoint.py [--project DIR] [--n 200]
+    python -m bench.endpoint [--project DIR] [--n 30] [--seconds 5] [--rdflib-endpoint]
 
-Without --project a small synthetic release is written to a temporary folder.
-Both servers run as subprocesses on loopback; each query is sent ``n`` times
-(one connection per request, sequentially) and the median is reported.
+Every server reads the same release (``--project``, built; without it the
+bundled data is built in a temporary folder) and is a subprocess on loopback:
+``oxigraph serve-read-only`` on the release's store, ``uprgraph serve`` with
+``store = oxigraph`` (on disk) and with ``store = oxigraph-memory``, and, with
+``--rdflib-endpoint``, rdflib-endpoint (what a Python user reaches for first)
+on the aggregates. Each query of the mix is sent ``n`` times, one request after
+another on a kept-alive connection; median and 95th percentile are reported,
+with the ratio to Oxigraph's server measured in the same run. Throughput: 16
+client threads for ``seconds`` on cheap queries and on documents.
+Start-up (to the first answer) and the resident memory of each server's
+process tree are reported too.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-QUERIES = {
-    "ask": "ASK { ?s ?p ?o }",
-    "select-10": "SELECT ?s ?o WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?o } "
-                 "ORDER BY ?o LIMIT 10",
-    "select-all": "SELECT * WHERE { ?s ?p ?o }",
-    "count": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
-    "construct": "CONSTRUCT WHERE { ?s a ?t ; ?p ?o } LIMIT 200",
-}
+BIN = Path(sys.executable).parent
+BASE = "http://localhost:8080/"
+UPR = f"PREFIX upr: <{BASE}def/upr#> "
+
+
+def query_mix(state: str, review: str, recommendation: str) -> dict[str, str]:
+    """The queries people and pages run, on nodes that exist in the data."""
+    return {
+        "ask": f"ASK {{ <{state}> ?p ?o }}",
+        "describe-one": f"DESCRIBE <{recommendation}>",
+        "counts-state": UPR + "SELECT (COUNT(?r) AS ?n) (SUM(IF(?x = upr:Supported, 1, 0)) AS ?s) "
+        f"WHERE {{ ?rev upr:stateUnderReview <{state}> . ?r upr:review ?rev . "
+        "OPTIONAL { ?r upr:response ?x } }",
+        "theme-x-cycle": UPR + "SELECT ?theme ?cycle (COUNT(?r) AS ?n) WHERE { "
+        "?r upr:theme ?theme ; upr:review ?rev . ?rev upr:cycle ?cycle } GROUP BY ?theme ?cycle",
+        "text-filter": UPR + "SELECT ?r ?t WHERE { ?r upr:text ?t "
+        'FILTER(CONTAINS(LCASE(STR(?t)), "torture")) } LIMIT 100',
+        "facets": UPR + "SELECT ?state (COUNT(?r) AS ?n) WHERE { ?r a upr:Recommendation ; "
+        "upr:recommendingState ?state } GROUP BY ?state ORDER BY DESC(?n) LIMIT 20",
+        "construct-review": UPR + "CONSTRUCT { ?r ?p ?o } WHERE { "
+        f"?r upr:review <{review}> ; ?p ?o }}",
+        "page-state": UPR + "SELECT ?p ?o WHERE { "
+        f"<{state}> ?p ?o }} ORDER BY ?p ?o LIMIT 200",
+    }
+
+
+AGGREGATES = ("counts-state", "theme-x-cycle", "facets")
+CHEAP = ("ask", "describe-one")
 
 
 def free_port() -> int:
@@ -38,73 +70,275 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait(port: int, path: str) -> None:
-    for _ in range(300):
-        try:
-            get(port, path, "*/*")
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"no server on {port}")
+@dataclass
+class Server:
+    name: str
+    port: int
+    path: str
+    proc: subprocess.Popen
+    started: float
+    ready_s: float = 0.0
+    rss_mb: float = 0.0
+    version: str = ""
+    latency: dict[str, dict[str, float]] = field(default_factory=dict)
+    throughput: dict[str, float] = field(default_factory=dict)
+
+    def url(self, query: str) -> str:
+        return f"{self.path}?query={urllib.parse.quote(query)}"
 
 
-def get(port: int, path: str, accept: str) -> bytes:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+def _accept(query: str) -> str:
+    words = query.replace(UPR, "").split()
+    return "text/turtle" if words[0] in ("CONSTRUCT", "DESCRIBE") else \
+        "application/sparql-results+json"
+
+
+def fetch(conn: http.client.HTTPConnection, path: str, accept: str) -> int:
     conn.request("GET", path, headers={"Accept": accept})
-    body = conn.getresponse().read()
-    conn.close()
-    return body
+    resp = conn.getresponse()
+    resp.read()
+    return resp.status
 
 
-def measure(port: int, path: str, query: str, n: int) -> float:
-    url = f"{path}?query={urllib.parse.quote(query)}"
-    accept = "text/turtle" if query.startswith("CONSTRUCT") else "application/sparql-results+json"
-    for _ in range(10):
-        get(port, url, accept)
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry.name))
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo += children.get(p, [])
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return round(total / 1024, 1)
+
+
+def wait_ready(server: Server, timeout: float = 600) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if server.proc.poll() is not None:
+            raise RuntimeError(f"{server.name} exited with {server.proc.returncode}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+            if fetch(conn, server.url("ASK { ?s ?p ?o }"), "application/sparql-results+json") \
+                    == 200:
+                server.ready_s = round(time.monotonic() - server.started, 2)
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{server.name} did not answer within {timeout} s")
+
+
+def start(name: str, cmd: list[str], path: str, env: dict | None = None,
+          cwd: Path | None = None) -> Server:
+    port = free_port()
+    cmd = [c.replace("{port}", str(port)) for c in cmd]
+    proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return Server(name, port, path, proc, time.monotonic())
+
+
+def latency(server: Server, name: str, query: str, n: int) -> dict[str, float]:
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=600)
+    accept = _accept(query)
+    status = fetch(conn, server.url(query), accept)  # warm-up, and a check
+    if status != 200:
+        return {"error": f"HTTP {status}"}
     times = []
     for _ in range(n):
         t0 = time.perf_counter()
-        get(port, url, accept)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1000
+        fetch(conn, server.url(query), accept)
+        times.append((time.perf_counter() - t0) * 1000)
+    conn.close()
+    times.sort()
+    return {"median_ms": round(statistics.median(times), 2),
+            "p95_ms": round(times[min(len(times) - 1, int(len(times) * 0.95))], 2)}
+
+
+def throughput(server: Server, paths: list[tuple[str, str]], seconds: float,
+               clients: int = 16) -> float:
+    """Requests per second answered with 200 by ``clients`` threads, each on its own
+    kept-alive connection, cycling through ``paths`` (path, Accept)."""
+    done = [0] * clients
+    stop = time.monotonic() + seconds
+
+    def client(i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        k = i
+        while time.monotonic() < stop:
+            path, accept = paths[k % len(paths)]
+            k += 1
+            try:
+                if fetch(conn, path, accept) == 200:
+                    done[i] += 1
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return round(sum(done) / (time.monotonic() - t0), 1)
+
+
+def sample_nodes(store_path: Path) -> tuple[str, str, str]:
+    """A state under review, one of its reviews and one recommendation of that review."""
+    import pyoxigraph as ox
+
+    store = ox.Store.read_only(str(store_path))
+    row = next(iter(store.query(
+        UPR + "SELECT ?state ?rev ?r WHERE { ?r upr:review ?rev . "
+        "?rev upr:stateUnderReview ?state } ORDER BY ?r LIMIT 1",
+        use_default_graph_as_union=True)))
+    return row["state"].value, row["rev"].value, row["r"].value
+
+
+def versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for pkg in ("uprgraph", "pyoxigraph", "oxigraph", "rdflib", "rdflib-endpoint", "waitress",
+                "flask", "pyshacl", "pyshacl-turbo"):
+        try:
+            found[pkg] = version(pkg)
+        except PackageNotFoundError:
+            found[pkg] = "not installed"
+    return found
+
+
+def run(project: Path, n: int, seconds: float, with_rdflib: bool) -> dict:
+    current = (project / ".uprgraph" / "current").resolve()
+    store, turtle = current / "store", current / "dumps" / "uprgraph.ttl"
+    manifest = json.loads((current / "manifest.json").read_text())
+    queries = query_mix(*sample_nodes(store))
+    uprgraph = [str(BIN / "uprgraph"), "--project", str(project), "serve", "--port", "{port}"]
+    env = {"UPRGRAPH_MAX_ROWS": "1000000", "UPRGRAPH_QUERY_TIMEOUT": "600"}
+    specs = [
+        ("oxigraph serve-read-only",
+         [str(BIN / "oxigraph"), "serve-read-only", "--location", str(store), "--bind",
+          "127.0.0.1:{port}", "--union-default-graph"], "/query", {}),
+        ("uprgraph disk", uprgraph, "/sparql", {**env, "UPRGRAPH_STORE": "oxigraph"}),
+        ("uprgraph memory", uprgraph, "/sparql", {**env, "UPRGRAPH_STORE": "oxigraph-memory"}),
+    ]
+    rdflib_note = ""
+    if with_rdflib:
+        exe = BIN / "rdflib-endpoint"
+        if exe.exists():
+            specs.append(("rdflib-endpoint", [str(exe), "serve", "--host", "127.0.0.1",
+                                              "--port", "{port}", str(turtle)], "/", {}))
+        else:
+            rdflib_note = "rdflib-endpoint is not installed (pip install 'rdflib-endpoint[cli]')"
+    servers: list[Server] = []
+    try:
+        for name, cmd, path, extra in specs:
+            server = start(name, cmd, path, extra)
+            servers.append(server)
+            wait_ready(server)  # one at a time: start-up is not slowed by another's
+            server.rss_mb = tree_rss_mb(server.proc.pid)
+            print(f"{name}: first answer after {server.ready_s} s, {server.rss_mb} MB",
+                  flush=True)
+        for name, query in queries.items():
+            for server in servers:
+                if server.name == "rdflib-endpoint" and name not in AGGREGATES:
+                    continue
+                reps = max(3, n // 10) if server.name == "rdflib-endpoint" else n
+                server.latency[name] = latency(server, name, query, reps)
+            print(name, {s.name: s.latency.get(name) for s in servers}, flush=True)
+        cheap = [(s, [(s.url(queries[q]), _accept(queries[q])) for q in CHEAP])
+                 for s in servers if s.name != "rdflib-endpoint"]
+        for server, paths in cheap:
+            server.throughput["cheap queries"] = throughput(server, paths, seconds)
+            if server.name.startswith("uprgraph"):
+                state = queries["ask"].split("<")[1].split(">")[0].replace(BASE + "id/", "")
+                docs = [(f"/doc/{state}", "text/html"), (f"/doc/{state}.ttl", "text/turtle")]
+                server.throughput["documents"] = throughput(server, docs, seconds)
+            server.rss_mb = max(server.rss_mb, tree_rss_mb(server.proc.pid))
+            print(server.name, server.throughput, flush=True)
+    finally:
+        for server in servers:
+            server.proc.terminate()
+            try:
+                server.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                server.proc.kill()
+    return {
+        "triples": manifest["triples"],
+        "queries": queries,
+        "n": n,
+        "servers": {s.name: {"first_answer_s": s.ready_s, "rss_tree_mb": s.rss_mb,
+                             "latency": s.latency, "throughput_rps": s.throughput}
+                    for s in servers},
+        "notes": [rdflib_note] if rdflib_note else [],
+    }
+
+
+def table(result: dict) -> str:
+    """Median / p95 per query and server, with the ratio of each to Oxigraph's server."""
+    servers = result["servers"]
+    ref = servers["oxigraph serve-read-only"]["latency"]
+    names = list(servers)
+    lines = ["| query | " + " | ".join(f"{s} median / p95 ms" for s in names)
+             + " | " + " | ".join(f"{s} / oxigraph" for s in names[1:]) + " |",
+             "|---" * (len(names) * 2) + "|"]
+    for q in result["queries"]:
+        cells, ratios = [], []
+        for s in names:
+            m = servers[s]["latency"].get(q) or {"error": "-"}
+            cells.append(m.get("error") or f"{m['median_ms']} / {m['p95_ms']}")
+            if s != names[0]:
+                ratios.append("-" if "error" in m else
+                              f"{m['median_ms'] / ref[q]['median_ms']:.2f}")
+        lines.append(f"| {q} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
+    lines.append("")
+    lines.append("| server | first answer s | process tree RSS MB | cheap queries req/s "
+                 "(16 clients) | documents req/s |")
+    lines.append("|---|---|---|---|---|")
+    for s, v in servers.items():
+        t = v["throughput_rps"]
+        lines.append(f"| {s} | {v['first_answer_s']} | {v['rss_tree_mb']} | "
+                     f"{t.get('cheap queries', '-')} | {t.get('documents', '-')} |")
+    return "\n".join(lines)
+
+
+def bundled_project() -> Path:
+    """The bundled data, built in a temporary folder."""
+    from uprgraph.build import build
+    from uprgraph.config import load_settings
+
+    project = Path(tempfile.mkdtemp(prefix="uprgraph-bench-"))
+    for folder in ("ontology", "shapes", "data"):
+        shutil.copytree(ROOT / folder, project / folder)
+    build(load_settings(project))
+    return project
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--project", type=Path)
-    ap.add_argument("--n", type=int, default=200)
+    ap = argparse.ArgumentParser(prog="python -m bench.endpoint", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--project", type=Path, help="a project with a built release")
+    ap.add_argument("--n", type=int, default=30, help="requests per query and server")
+    ap.add_argument("--seconds", type=float, default=5, help="each throughput run")
+    ap.add_argument("--rdflib-endpoint", action="store_true",
+                    help="also measure rdflib-endpoint on the aggregates")
     args = ap.parse_args()
-    project = args.project
-    if project is None:
-        sys.path.insert(0, str(ROOT / "tests"))
-        from web_fixtures import write_release
-
-        project = Path(tempfile.mkdtemp(prefix="uprgraph-bench-"))
-        write_release(project)
-    store = (project / ".uprgraph" / "current" / "store").resolve()
-    bin_dir = Path(sys.executable).parent
-    ox_port, up_port = free_port(), free_port()
-    procs = [
-        subprocess.Popen([str(bin_dir / "oxigraph"), "serve-read-only", "--location", str(store),
-                          "--bind", f"127.0.0.1:{ox_port}", "--union-default-graph"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-        subprocess.Popen([sys.executable, "-m", "uprgraph.web", "--port", str(up_port)],
-                         cwd=project, env={**os.environ, "UPRGRAPH_PROJECT_DIR": str(project),
-                                           "UPRGRAPH_MAX_ROWS": "100000"},
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-    ]
-    try:
-        wait(ox_port, "/query?query=ASK%7B%7D")
-        wait(up_port, "/sparql?query=ASK%7B%7D")
-        print(f"{'query':<12} {'oxigraph ms':>12} {'uprgraph ms':>12} {'ratio':>7}")
-        for name, q in QUERIES.items():
-            a = measure(ox_port, "/query", q, args.n)
-            b = measure(up_port, "/sparql", q, args.n)
-            print(f"{name:<12} {a:>12.2f} {b:>12.2f} {b / a:>7.2f}")
-    finally:
-        for p in procs:
-            p.terminate()
-            p.wait(10)
+    result = run(args.project or bundled_project(), args.n, args.seconds, args.rdflib_endpoint)
+    print(table(result))
+    print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

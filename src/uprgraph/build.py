@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
+from rdflib.graph import ReadOnlyGraphAggregate
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, XSD
 from rdflib.term import Node
 from tqdm import tqdm
@@ -36,7 +37,7 @@ from .release.describe import VOID, describe
 from .release.dumps import write_dumps
 from .store.oxigraph import OxigraphStore
 from .terms import to_oxigraph
-from .validate import Report, validate
+from .validate import Report, validate_ntriples
 
 #: the steps of a build, in order; each is timed (``BuildResult.timings``) and shown
 STAGES = ("parse", "validate", "link", "filter", "dump", "load", "publish")
@@ -125,6 +126,16 @@ def _keep_described_links(items: list[Input]) -> None:
             item.graph = kept
 
 
+def _ntriples(item: Input) -> str:
+    """An input's triples as N-Triples for the validator: an N-Triples file as it is on
+    disk (no rdflib serialisation of what imports wrote), other files serialised."""
+    if item.role == "data" and item.path.suffix == ".nt":
+        text = item.path.read_text(encoding="utf-8")
+        if "_:" not in text:  # blank nodes were relabelled when the file was parsed
+            return text if text.endswith("\n") else text + "\n"
+    return item.graph.serialize(format="nt")
+
+
 def _locator(items: list[Input], project_dir: Path) -> Callable[[Node], Iterator[str]]:
     def locate(node: Node) -> Iterator[str]:
         for item in items:
@@ -172,12 +183,14 @@ def build(
     log(f"read {len(items)} files, {sum(len(i.graph) for i in items)} triples")
 
     _keep_described_links(items)
-    shapes, ontology, data = Graph(), Graph(), Graph()
+    shapes, ontology = Graph(), Graph()
     for item in items:
-        target = {"shapes": shapes, "ontology": ontology}.get(item.role, data)
-        target += item.graph
-    log(f"validating {len(data)} triples against the shapes")
-    report = validate(data, shapes, ontology, locate=_locator(items, settings.project_dir))
+        if item.role in ("shapes", "ontology"):
+            (shapes if item.role == "shapes" else ontology).__iadd__(item.graph)
+    data_items = [i for i in items if i.role not in ("shapes", "ontology")]
+    log(f"validating {sum(len(i.graph) for i in data_items)} triples against the shapes")
+    report = validate_ntriples("".join(_ntriples(i) for i in data_items), shapes, ontology,
+                               locate=_locator(items, settings.project_dir))
     lap("validate")
     if not report.conforms:
         stages.close()
@@ -186,11 +199,13 @@ def build(
             report,
         )
 
-    restricted = restricted_nodes(data, settings)
-    items += link_inputs(data, settings.iris, restricted, log)
+    restricted = set().union(*(restricted_nodes(i.graph, settings) for i in data_items))
+    # the linking step reads every data file as one graph, without copying them into one
+    items += link_inputs(ReadOnlyGraphAggregate([i.graph for i in data_items]), settings.iris,
+                         restricted, log)
     lap("link")
     quads, withheld = public_quads(items, restricted)
-    del data, ontology, shapes
+    del ontology, shapes
     lap("filter")
 
     digest = hashlib.sha256("\n".join(map(str, quads)).encode()).hexdigest()[:12]

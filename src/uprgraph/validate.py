@@ -120,8 +120,14 @@ def validate(
     return read_results(results, locate)
 
 
-def validate_ntriples(ntriples: str, shapes: Graph, ontology: Graph | None = None) -> Report:
-    """Validate N-Triples text (an import's output) as :func:`validate` validates a graph.
+def validate_ntriples(
+    ntriples: str,
+    shapes: Graph,
+    ontology: Graph | None = None,
+    locate: Callable[[Node], Iterable[str]] | None = None,
+) -> Report:
+    """Validate N-Triples text (a build's data, an import's output) as :func:`validate`
+    validates a graph, with the turbo engine.
 
     The text goes to the Rust engine as it is, without an rdflib graph in between.
     """
@@ -131,7 +137,7 @@ def validate_ntriples(ntriples: str, shapes: Graph, ontology: Graph | None = Non
     # an Input is handed to the engine as text; a plain string would become an rdflib graph
     data = pyshacl_turbo.Input(ntriples, "nt", None, {})
     _conforms, results, _text = compiled.validate(data, allow_warnings=True)
-    return read_results(constraint_messages(results))
+    return read_results(constraint_messages(results), locate)
 
 
 _TEMPLATE = re.compile(r"\{[?$](this|value|PATH|path)\}")

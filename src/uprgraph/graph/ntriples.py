@@ -56,7 +56,18 @@ class TripleSet:
 
     def ntriples(self) -> str:
         """Every triple as N-Triples, lines sorted (the same input gives the same file)."""
-        return "\n".join(sorted(line(t) for t in self._triples)) + "\n"
+        iris: dict[Node, str] = {}  # an IRI recurs in many triples: written once
+
+        def term(t: Node) -> str:
+            if isinstance(t, Literal):
+                return literal(t)
+            text = iris.get(t)
+            if text is None:
+                text = iris[t] = t.n3()
+            return text
+
+        lines = [f"{term(s)} {term(p)} {term(o)} ." for s, p, o in self._triples]
+        return "\n".join(sorted(lines)) + "\n"
 
     def to_graph(self) -> Graph:
         graph = Graph()

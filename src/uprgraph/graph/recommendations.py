@@ -40,13 +40,26 @@ class ImportInfo:
     imported: str  # xsd:dateTime, UTC
 
 
+class _Terms:
+    """A namespace whose terms are made once: rdflib's ``Namespace`` builds a new
+    ``URIRef`` on every attribute access, a good part of an import's time."""
+
+    def __init__(self, base: str) -> None:
+        self._namespace = Namespace(base)
+
+    def __getattr__(self, name: str) -> URIRef:
+        term = self._namespace[name]
+        setattr(self, name, term)
+        return term
+
+
 class GraphBuilder:
     """Adds records' triples (rdflib terms) to one :class:`TripleSet`, each shared node
     (state, concept...) once; ``graph.ntriples()`` is the import file."""
 
     def __init__(self, iris: IRIs, info: ImportInfo) -> None:
         self.iris = iris
-        self.upr = Namespace(iris.upr)
+        self.upr = _Terms(iris.upr)
         self.graph = TripleSet()
         self.info = info
         self.source = iris.imported(info.name)
