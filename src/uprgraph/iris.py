@@ -24,6 +24,7 @@ be read on one page:
     {base}id/m49/034                           a UN M49 area (region, sub-region)
     {base}id/dataset/uprgraph/linkset/{target}/{predicate}   a VoID linkset
     {base}graph/{kind}/{name}                  a named graph of the release
+    {base}graph/void                           the release's own VoID/DCAT description
     {base}def/upr#Term                         the ontology
     {base}sparql, {base}dumps/{file}           the endpoint and the dumps
     {base}doc/...                              documents about /id/ things
@@ -171,6 +172,11 @@ class IRIs:
 
     def graph(self, kind: str, name: str) -> URIRef:
         return URIRef(f"{self.base}graph/{slug(kind)}/{slug(name)}")
+
+    @property
+    def description_graph(self) -> URIRef:
+        """The named graph holding the release's VoID/DCAT description (queryable by SPARQL)."""
+        return URIRef(self.base + "graph/void")
 
     def dataset(self) -> URIRef:
         return URIRef(self.base + "id/dataset/uprgraph")

@@ -79,7 +79,7 @@ def fetch(query: str) -> list[ox.Triple]:
     triples = [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
     extra = site.description.query(query)  # the dataset's own description (VoID, DCAT)
     triples.extend(extra)
-    return triples
+    return list(dict.fromkeys(triples))  # the release's store holds the description too
 
 
 def not_found(iri: str) -> WebError:
