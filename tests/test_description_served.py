@@ -4,10 +4,12 @@ served on loopback."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from rdflib import Graph, Literal, URIRef
+from rdflib.compare import isomorphic
 from rdflib.namespace import XSD
 from SPARQLWrapper import JSON, SPARQLWrapper
 from test_build import copy_project
@@ -87,3 +89,57 @@ def test_description_graph_is_the_void_file(served) -> None:
     assert len(served_graph) == len(written)
     assert (settings.iris.dataset(), URIRef("http://rdfs.org/ns/void#triples"),
             Literal(current(settings).manifest["triples"], datatype=XSD.integer)) in served_graph
+
+
+def _with_served_context(server, document: dict) -> dict:
+    """The document with its ``@context`` URL replaced by what the server publishes there
+    (the URL names the canonical base; the test server listens elsewhere on loopback)."""
+    context = server.get("/def/context.jsonld")
+    assert context.status == 200 and context.media_type == "application/ld+json"
+    return {**document, "@context": json.loads(context.body)["@context"]}
+
+
+@pytest.mark.parametrize("path", ["/doc/review/KHM/3", "/doc/finding/cchr-upr-2021/"
+                                  "regression-civic-space-3", "/def/upr"])
+def test_jsonld_documents_are_compacted_with_the_published_context(served, path) -> None:
+    settings, server = served
+    reply = server.get(path, accept="application/ld+json")
+    assert reply.status == 200 and reply.media_type == "application/ld+json"
+    document = json.loads(reply.body)
+    assert document["@context"] == settings.iris.base + "def/context.jsonld"
+    expanded = Graph().parse(data=json.dumps(_with_served_context(server, document)),
+                             format="json-ld")
+    ntriples = server.get(path, accept="application/n-triples")
+    assert isomorphic(expanded, Graph().parse(data=ntriples.body, format="nt"))
+
+
+def test_jsonld_keys_are_short_and_values_typed(served) -> None:
+    settings, server = served
+    finding = "/doc/finding/cchr-upr-2021/regression-civic-space-3"
+    document = json.loads(server.get(finding, accept="application/ld+json").body)
+    nodes = {n["id"]: n for n in document["@graph"]}
+    iri = settings.iris.base + finding[1:].replace("doc/", "id/", 1)
+    node = nodes[iri]
+    assert node["type"] == "Finding"
+    assert node["headline"] == "Former-political opposition party"  # English by context
+    # a date whose precision varies keeps its datatype beside it
+    assert node["periodStart"] == {"@value": "2019-04", "type": "xsd:gYearMonth"}
+    assert node["review"] == str(settings.iris.review("KHM", 3))
+    quantity = nodes[iri + "/q1"]
+    assert quantity["value"] == 151 and quantity["bound"] == "upr:AtLeast"
+    review = json.loads(server.get("/doc/review/KHM/3", accept="application/ld+json").body)
+    cycle = {n["id"]: n for n in review["@graph"]}[str(settings.iris.review("KHM", 3))]["cycle"]
+    assert cycle == 3
+
+
+def test_context_is_generated_from_the_ontology(served) -> None:
+    settings, server = served
+    context = json.loads(server.get("/def/context.jsonld").body)["@context"]
+    assert context["upr"] == str(settings.iris.upr)
+    assert context["stateUnderReview"] == {"@id": "upr:stateUnderReview", "@type": "@id"}
+    assert context["statement"] == {"@id": "upr:statement", "@language": "en"}
+    ontology = Graph().parse(ROOT / "ontology" / "upr.ttl", publicID=settings.iris.base)
+    properties = {str(p)[len(str(settings.iris.upr)):] for p in ontology.subjects(
+        URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+        URIRef("http://www.w3.org/2002/07/owl#ObjectProperty"))}
+    assert properties and properties <= set(context)

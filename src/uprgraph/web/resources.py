@@ -14,6 +14,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, redirect
 
 from ..formats import BY_NAME
+from .context import compact_jsonld
 from .executor import Busy, QueryError, QueryTimeout
 from .render import (
     CORS,
@@ -106,6 +107,8 @@ def represent(iri: str, triples: list[ox.Triple], fmt, etag: str, alternates: li
     if fmt.name == "html":
         resp = html(template, iri=iri, alternates=alternates, **resource_view(iri, triples),
                     **extra)
+    elif fmt.name == "jsonld":
+        resp = Response(compact_jsonld(triples), content_type=content_type(fmt))
     else:
         body = ox.serialize(triples, format=fmt.oxigraph_rdf,
                             prefixes=site.prefixes if fmt.name == "turtle" else None)
