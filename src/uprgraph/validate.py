@@ -89,10 +89,12 @@ def validate(
     shapes: Graph,
     ontology: Graph | None = None,
     locate: Callable[[Node], Iterable[str]] | None = None,
+    focus_nodes: list[URIRef] | None = None,
 ) -> Report:
     """Validate ``data`` (changed in place: the ontology is mixed in) against ``shapes``.
 
-    ``locate`` maps a focus node to the source files that describe it.
+    ``locate`` maps a focus node to the source files that describe it;
+    ``focus_nodes`` limits validation to those nodes (the rest is context).
     """
     if ontology is not None:
         data += ontology
@@ -103,6 +105,7 @@ def validate(
         advanced=True,
         allow_warnings=True,
         inplace=True,
+        focus_nodes=focus_nodes,
     )
     report = Report()
     for result in results.subjects(RDF.type, SH.ValidationResult):
