@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from rdflib import Graph, URIRef
-from rdflib.namespace import DCTERMS, PROV, RDF
+from rdflib.namespace import DCTERMS, PROV, RDF, SH
 
 from . import inputs
 from .config import Settings
@@ -72,10 +72,11 @@ def _shacl(settings: Settings, built: EvidenceGraph, data: Graph, shapes: Graph,
     if not len(shapes):
         return []
     upr = settings.iris.upr
-    focus = sorted(built.located.nodes)
     graph = built.graph
+    minted = {c for node in built.located.nodes for c in graph.objects(node, RDF.type)}
+    targeting = sorted({s for c in minted for s in shapes.subjects(SH.targetClass, c)})
     data += graph
-    report = validate(data, shapes, ontology if len(ontology) else None, focus_nodes=focus)
+    report = validate(data, shapes, ontology if len(ontology) else None, use_shapes=targeting)
     columns = _columns(upr)
     problems = []
     for result in report.violations:

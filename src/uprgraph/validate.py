@@ -89,12 +89,13 @@ def validate(
     shapes: Graph,
     ontology: Graph | None = None,
     locate: Callable[[Node], Iterable[str]] | None = None,
-    focus_nodes: list[URIRef] | None = None,
+    use_shapes: list[URIRef] | None = None,
 ) -> Report:
     """Validate ``data`` (changed in place: the ontology is mixed in) against ``shapes``.
 
     ``locate`` maps a focus node to the source files that describe it;
-    ``focus_nodes`` limits validation to those nodes (the rest is context).
+    ``use_shapes`` limits validation to those shapes (pyshacl's ``focus_nodes`` is not
+    offered: it also filters the value nodes ``sh:or`` and SPARQL components look at).
     """
     if ontology is not None:
         data += ontology
@@ -105,7 +106,7 @@ def validate(
         advanced=True,
         allow_warnings=True,
         inplace=True,
-        focus_nodes=focus_nodes,
+        use_shapes=use_shapes,
     )
     report = Report()
     for result in results.subjects(RDF.type, SH.ValidationResult):

@@ -243,6 +243,9 @@ class EvidenceGraph:
         if not self._mint(iri, a.row, None):
             return
         source = self._source(a.row, a.source) if a.source else None
+        if a.source is None and a.access == "Public":
+            self.bad(a.row, "source", "empty; a public assessment cites the published source "
+                     "it comes from (the shapes require a dated source with a publisher)")
         g.add((iri, RDF.type, upr.ImplementationAssessment))
         g.add((iri, upr.assesses, rec))
         g.add((iri, upr.implementationStatus, upr[a.status]))

@@ -58,7 +58,8 @@ ASSESSMENT_COLUMNS: dict[str, tuple[bool, str]] = {
     "status": (True, "fully implemented, partially implemented or not implemented"),
     "assessor": (True, "who judges: an organisation's name (new names are added)"),
     "date": (True, "when it was judged: 2021, 2021-01 or 2021-01-15"),
-    "source": (False, "the source report in the data, when the judgement is published in one"),
+    "source": (False, "the source report in the data that publishes the judgement "
+                      "(required for public rows; a restricted row may have none)"),
     "comment": (False, "the assessor's reasons, as text"),
     "access level": (True, "public or restricted (restricted rows are never published)"),
 }
@@ -90,10 +91,10 @@ def template_columns(kind: str) -> list[str]:
 
 def kind_of(header: list[str]) -> str | None:
     """Which template a header row follows, if any."""
-    names = set(header)
-    if {"direction", "statement", "theme"} <= names:
+    names = set(header)  # loosely: a missing column is then reported by name
+    if "direction" in names and names & {"statement", "theme"}:
         return FINDINGS
-    if {"recommendation", "status", "assessor"} <= names:
+    if "recommendation" in names and names & {"status", "assessor"}:
         return ASSESSMENTS
     return None
 
