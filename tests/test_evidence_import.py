@@ -281,3 +281,90 @@ def test_semicolon_separated_csv(tmp_path) -> None:
     path = tmp_path / "semicolons.csv"
     path.write_text(out.getvalue(), encoding="utf-8-sig")
     assert import_file(settings, path).manifest["findings"] == 38
+
+
+NEW_FINDINGS = """id,state,cycle,theme,theme scheme,direction,headline,statement,date,places,\
+figure 1 value,figure 1 bound,figure 1 counts,source,access level
+ngo-2023/progress-land-rights-1,Cambodia,3,Land rights,cchr-upr-2021,progress,\
+Land titles for 12 communities,Twelve indigenous communities received collective land titles.,\
+2023-03,Mondulkiri,12,exact,communities given collective land titles,\
+cchr-upr-two-years-on-2021,public
+ngo-2023/regression-civic-space-1,KHM,3,Civic space,cchr-upr-2021,regression,\
+RESTRICTED-MARKER headline,RESTRICTED-MARKER testimony of a defender,2023-04,\
+RESTRICTED-MARKER village,3,exact,RESTRICTED-MARKER occasions,testimony-2020-12,restricted
+"""
+
+
+@pytest.fixture(scope="module")
+def served_evidence(tmp_path_factory):
+    """Findings and assessments sheets imported, the release built and served on loopback."""
+    from web_fixtures import start_waitress
+
+    from uprgraph.build import build
+    from uprgraph.web import create_app
+
+    project = tmp_path_factory.mktemp("evidence-served")
+    settings = make_project(project, seed_findings=True,
+                            extras=("valid-extras.ttl", "restricted-finding.ttl"))
+    (project / "findings-2023.csv").write_text(NEW_FINDINGS, encoding="utf-8")
+    (project / "assessments.csv").write_text(ASSESSMENTS, encoding="utf-8")
+    import_file(settings, project / "findings-2023.csv")
+    import_file(settings, project / "assessments.csv")
+    build(settings)
+    app = create_app(settings)
+    server, handle = start_waitress(app)
+    yield settings, server
+    handle.close()
+    app.extensions["uprgraph"].close()
+
+
+def test_imported_finding_appears_on_the_review_page(served_evidence) -> None:
+    settings, server = served_evidence
+    page = server.get("/doc/review/KHM/3", accept="text/html")
+    assert page.status == 200
+    assert "Land titles for 12 communities" in page.text
+    finding = server.get("/doc/finding/ngo-2023/progress-land-rights-1", accept="text/html")
+    assert finding.status == 200 and "Mondulkiri" in finding.text
+
+
+def test_restricted_rows_are_never_published(served_evidence) -> None:
+    settings, server = served_evidence
+    from uprgraph.release import current
+
+    release = current(settings)
+    assert release.manifest["withheld"] > 0
+    import gzip
+
+    for dump in release.manifest["dumps"]:
+        body = (release.dumps_path / dump["file"]).read_bytes()
+        if dump["file"].endswith(".gz"):
+            body = gzip.decompress(body)
+        assert b"RESTRICTED-MARKER" not in body and b"restricted-marker" not in body, dump
+    answer = server.query('SELECT ?s ?p ?o WHERE { ?s ?p ?o FILTER(CONTAINS(LCASE(STR(?o)), '
+                          '"restricted-marker") || CONTAINS(LCASE(STR(?s)), "restricted-marker")'
+                          ' || CONTAINS(STR(?s), "ngo-2023/regression")) }',
+                          "application/sparql-results+json")
+    assert answer.status == 200 and b'"bindings":[]' in answer.body.replace(b" ", b"")
+    for path in ("/doc/review/KHM/3", "/doc/recommendation/KHM/3/110.1",
+                 "/doc/theme/cchr-upr-2021/civic-space", "/doc/state/KHM"):
+        for accept in ("text/html", "text/turtle"):
+            reply = server.get(path, accept=accept)
+            assert reply.status == 200 and b"RESTRICTED-MARKER" not in reply.body
+    assert server.get("/doc/finding/ngo-2023/regression-civic-space-1").status == 404
+    witness = "/doc/organisation/restricted-marker-witness-group"
+    assert server.get(witness).status == 404
+
+
+def test_assessment_history_is_queryable(served_evidence) -> None:
+    settings, server = served_evidence
+    answer = server.query(
+        "PREFIX upr: <def/upr#> PREFIX dcterms: <http://purl.org/dc/terms/> "
+        "SELECT ?date ?status WHERE { ?a upr:assesses <id/recommendation/KHM/3/110.1> ; "
+        "dcterms:date ?date ; upr:implementationStatus ?status } ORDER BY ?date", "text/csv")
+    assert answer.status == 200
+    rows = list(csv.reader(io.StringIO(answer.text)))[1:]
+    upr = str(settings.iris.upr)
+    # the fixture's own assessment (2021-01-15) and the sheet's public ones; not the restricted
+    assert [(d, s.removeprefix(upr)) for d, s in rows] == [
+        ("2019-12", "NotImplemented"), ("2021-01", "PartiallyImplemented"),
+        ("2021-01-15", "PartiallyImplemented"), ("2023-06-30", "FullyImplemented")]
