@@ -368,3 +368,12 @@ def test_assessment_history_is_queryable(served_evidence) -> None:
     assert [(d, s.removeprefix(upr)) for d, s in rows] == [
         ("2019-12", "NotImplemented"), ("2021-01", "PartiallyImplemented"),
         ("2021-01-15", "PartiallyImplemented"), ("2023-06-30", "FullyImplemented")]
+
+
+def test_docs_describe_every_column() -> None:
+    docs = (ROOT / "docs" / "evidence.md").read_text(encoding="utf-8")
+    for column in [*evidence.FINDING_COLUMNS, *evidence.ASSESSMENT_COLUMNS]:
+        assert f"`{column}`" in docs, f"column {column!r} is missing from docs/evidence.md"
+    for part in evidence.FIGURE_PARTS:
+        assert f"`figure N {part}`" in docs
+    assert "docs/evidence.md" in (ROOT / "README.md").read_text(encoding="utf-8")

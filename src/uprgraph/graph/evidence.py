@@ -92,6 +92,14 @@ class Resolver:
                 for label in [*self.data.objects(s, SKOS.prefLabel), s])}
         return sorted(found)
 
+    def scheme_labels(self, scheme: str) -> list[str]:
+        """The English labels of a scheme's concepts, to suggest what a cell may say."""
+        wanted = {_key(scheme), slug(scheme)}
+        return sorted({str(label) for c in self.data.subjects(RDF.type, SKOS.Concept)
+                       for s in self.data.objects(c, SKOS.inScheme)
+                       if str(s).rsplit("/", 1)[-1] in wanted
+                       for label in self.data.objects(c, SKOS.prefLabel)})
+
     def source(self, name: str) -> URIRef | None:
         return self._sources.get(_key(name))
 
@@ -173,8 +181,11 @@ class EvidenceGraph:
         for name in f.themes:
             found = r.themes(name, f.theme_scheme)
             if len(found) != 1:
+                hint = ("; name the scheme in 'theme scheme'" if found else
+                        f" (scheme {f.theme_scheme}: {', '.join(r.scheme_labels(f.theme_scheme))})"
+                        if f.theme_scheme else "")
                 self.bad(f.row, "theme", f"{len(found) or 'no'} themes called {name!r} in the "
-                         "data" + ("; name the scheme in 'theme scheme'" if found else ""))
+                         f"data{hint}")
             themes += found[:1]
         source = self._source(f.row, f.source)
         bears = []
