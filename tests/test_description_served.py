@@ -143,3 +143,22 @@ def test_context_is_generated_from_the_ontology(served) -> None:
         URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
         URIRef("http://www.w3.org/2002/07/owl#ObjectProperty"))}
     assert properties and properties <= set(context)
+
+
+def test_description_graph_in_the_memory_store(served) -> None:
+    """The in-memory store (read from the dumps) holds the description graph as well."""
+    from dataclasses import replace
+
+    from uprgraph.web import create_app
+
+    settings, _ = served
+    app = create_app(replace(settings, store="memory", query_workers=1))
+    server, handle = start_waitress(app)
+    try:
+        rows = select(server, f"""SELECT ?dump WHERE {{ GRAPH <{settings.iris.description_graph}>
+            {{ <{settings.iris.dataset()}> <http://rdfs.org/ns/void#dataDump> ?dump }} }}""")
+        assert {r["dump"] for r in rows} == {
+            str(settings.iris.dump(d["file"])) for d in current(settings).manifest["dumps"]}
+    finally:
+        handle.close()
+        app.extensions["uprgraph"].close()
