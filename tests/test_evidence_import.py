@@ -193,6 +193,14 @@ def test_header_problems_are_named(tmp_path) -> None:
                      ("header, column 'statement'", "missing column")}
 
 
+def test_the_empty_template_is_refused(tmp_path) -> None:
+    settings = make_project(tmp_path)
+    with pytest.raises(ImportFailed) as caught:
+        import_file(settings, TEMPLATES / "findings.xlsx")
+    assert [p.reason for p in caught.value.problems] == [
+        "no rows below the header: nothing to import"]
+
+
 def test_a_finding_already_in_the_data_is_refused(tmp_path) -> None:
     settings = make_project(tmp_path, seed_findings=True)
     header, rows = example_rows()

@@ -235,6 +235,8 @@ def parse(sheet: Sheet, kind: str) -> ParsedEvidence:
         problems.append(Problem(name, "header", "a column name appears twice"))
     for number in sheet.overflow:
         problems.append(Problem(name, f"row {number}", "cells beyond the last named column"))
+    if not sheet.rows:
+        problems.append(Problem(name, "row 2", "no rows below the header: nothing to import"))
     if problems:
         return parsed
     for number, cells in sheet.rows:
