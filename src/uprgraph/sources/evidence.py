@@ -2,7 +2,7 @@
 
 Two templates (``docs/templates/``; columns below, in the order the templates
 list them): a **findings** sheet, one finding of progress or regression per row
-with up to any number of figures (``figure 1 value``, ``figure 1 bound``, ...),
+with as many figures as it needs (``figure 1 value``, ``figure 1 bound``, ...),
 and an **assessments** sheet, one implementation status of one recommendation
 per row. This module reads the cells and checks what a cell alone can tell
 (a date, a number, a bound, a direction); what a cell names in the data (a
