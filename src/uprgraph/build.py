@@ -33,7 +33,7 @@ from .linking import link_inputs
 from .links.linksets import count_links, describe_linksets
 from .links.report import coverage
 from .release import layout
-from .release.describe import VOID, describe
+from .release.describe import VOID, describe, description_quads
 from .release.dumps import write_dumps
 from .store.oxigraph import OxigraphStore
 from .terms import to_oxigraph
@@ -221,8 +221,6 @@ def build(
         graph_counts = sorted(Counter(q.graph_name.value for q in quads).items())
         linksets = count_links(store, settings.iris)
         links_report = coverage(store, settings.iris)
-        store.close()
-        lap("load")
         if stored != len(quads):
             raise BuildError(f"store holds {stored} quads, expected {len(quads)}")
         description = describe(
@@ -233,6 +231,9 @@ def build(
             dumps=dumps,
         )
         describe_linksets(description, settings, linksets)
+        store.load(description_quads(description, settings.iris.description_graph))
+        store.close()
+        lap("load")
         description.serialize(staging / layout.DESCRIPTION, format="turtle")
         (staging / layout.LINKS_REPORT).write_text(
             json.dumps(links_report.as_dict(), indent=2) + "\n", encoding="utf-8"

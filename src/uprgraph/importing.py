@@ -28,7 +28,7 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 from tqdm import tqdm
 
-from . import formats
+from . import evidence_import, formats
 from .config import Settings
 from .graph.ntriples import TripleSet
 from .graph.recommendations import GraphBuilder, ImportInfo
@@ -36,6 +36,7 @@ from .iris import slug
 from .records import ParsedSource, Problem, Recommendation, SourceError
 from .sources import ohchr_matrix, upr_info
 from .sources.common import ReviewOptions
+from .sources.sheets import is_xlsx
 from .validate import validate_ntriples
 
 READERS = {ohchr_matrix.FORMAT: ohchr_matrix.parse, upr_info.FORMAT: upr_info.parse}
@@ -67,13 +68,17 @@ def detect(path: Path) -> str:
             head = handle.read(512)
     except OSError as exc:
         raise SourceError(f"{path}: cannot read: {exc.strerror}") from None
-    if head.startswith(b"PK\x03\x04"):
+    if head.startswith(b"PK\x03\x04") and not is_xlsx(path):
         return ohchr_matrix.FORMAT
     if upr_info.looks_like(head):
         return upr_info.FORMAT
+    kind = evidence_import.detect(path)
+    if kind is not None:
+        return kind
     raise SourceError(
-        f"{path.name}: unknown format: neither an OHCHR matrix (.docx) nor a UPR Info "
-        "export (CSV with columns To, To-Rgrp, ..., Session)"
+        f"{path.name}: unknown format: neither an OHCHR matrix (.docx), a UPR Info "
+        "export (CSV with columns To, To-Rgrp, ..., Session), nor a findings or assessments "
+        "sheet (CSV or .xlsx with the columns of docs/templates/)"
     )
 
 
@@ -174,6 +179,11 @@ def import_file(
     options = options or ReviewOptions()
     path = Path(path)
     fmt = detect(path)
+    if fmt not in READERS:  # an evidence sheet: all or nothing, whatever --strict says
+        if options.as_dict():
+            raise SourceError(f"{path.name}: --state, --cycle, --session and --report are for "
+                              "recommendations; a findings or assessments sheet names its own")
+        return evidence_import.import_evidence(settings, path, fmt, name=name, log=log)
     name = slug(name or path.stem)
     data = path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
@@ -223,21 +233,31 @@ def import_file(
         "rejected": [{"location": p.location, "reason": p.reason} for p in rejected],
         "warnings": [{"location": p.location, "reason": p.reason} for p in parsed.warnings],
     }
+    if fmt == upr_info.FORMAT:
+        superseded = _supersede(settings, name, fmt, set(iris_of))
+    unchanged = write_import(settings, name, nt_text, manifest, rejected, parsed.warnings,
+                             same_input)
+    result = ImportResult(name, manifest, rejected, parsed.warnings, unchanged)
+    if fmt == upr_info.FORMAT:
+        result.superseded = superseded
+    return result
+
+
+def write_import(settings: Settings, name: str, nt_text: str, manifest: dict,
+                 rejected: list[Problem], warnings: list[Problem], same_input: bool) -> bool:
+    """Write an import's N-Triples, report and manifest; True when the file was unchanged."""
     folder = settings.imported_dir
     folder.mkdir(parents=True, exist_ok=True)
     nt_path = folder / f"{name}.nt"
     unchanged = (same_input and nt_path.exists()
                  and nt_path.read_text(encoding="utf-8") == nt_text)
-    result = ImportResult(name, manifest, rejected, parsed.warnings, unchanged)
-    if fmt == upr_info.FORMAT:
-        result.superseded = _supersede(settings, name, fmt, set(iris_of))
     if not unchanged:
         _write(nt_path, nt_text)
     report = "".join(f"rejected\t{p.location}\t{p.reason}\n" for p in rejected)
-    report += "".join(f"warning\t{p.location}\t{p.reason}\n" for p in parsed.warnings)
+    report += "".join(f"warning\t{p.location}\t{p.reason}\n" for p in warnings)
     _write(folder / f"{name}.report.txt", report)
     _write(manifest_path(settings, name), json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    return result
+    return unchanged
 
 
 def _previous(settings: Settings, name: str) -> dict | None:

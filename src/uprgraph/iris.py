@@ -26,6 +26,7 @@ be read on one page:
     {base}id/linking/{method}/{hash}           the run of a linking method (a PROV activity)
     {base}id/dataset/uprgraph/linkset/{target}/{predicate}   a VoID linkset
     {base}graph/{kind}/{name}                  a named graph of the release
+    {base}graph/void                           the release's own VoID/DCAT description
     {base}def/upr#Term                         the ontology
     {base}sparql, {base}dumps/{file}           the endpoint and the dumps
     {base}doc/...                              documents about /id/ things
@@ -184,6 +185,11 @@ class IRIs:
 
     def graph(self, kind: str, name: str) -> URIRef:
         return URIRef(f"{self.base}graph/{slug(kind)}/{slug(name)}")
+
+    @property
+    def description_graph(self) -> URIRef:
+        """The named graph holding the release's VoID/DCAT description (queryable by SPARQL)."""
+        return URIRef(self.base + "graph/void")
 
     def dataset(self) -> URIRef:
         return URIRef(self.base + "id/dataset/uprgraph")

@@ -99,11 +99,14 @@ def validate(
     ontology: Graph | None = None,
     locate: Callable[[Node], Iterable[str]] | None = None,
     engine: str = "turbo",
+    use_shapes: list[URIRef] | None = None,
 ) -> Report:
     """Validate ``data`` (changed in place: the ontology is mixed in) against ``shapes``.
 
     ``locate`` maps a focus node to the source files that describe it; ``engine``
-    is a key of :data:`ENGINES`.
+    is a key of :data:`ENGINES`; ``use_shapes`` limits validation to those shapes
+    (``focus_nodes`` is not offered: it also filters the value nodes ``sh:or`` and
+    SPARQL components look at).
     """
     if ontology is not None:
         data += ontology
@@ -114,6 +117,7 @@ def validate(
         advanced=True,
         allow_warnings=True,
         inplace=engine == "pyshacl",  # turbo reads the graph and needs no copy of it
+        use_shapes=use_shapes,
     )
     if engine == "turbo":
         constraint_messages(results)

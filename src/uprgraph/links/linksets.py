@@ -74,7 +74,8 @@ def _query(iris: IRIs) -> str:
     return f"""
         SELECT ?target ?p (COUNT(*) AS ?n) WHERE {{
           ?s ?p ?o .
-          FILTER(isIRI(?o) && isIRI(?s) && STRSTARTS(STR(?s), "{iris.base}"))
+          FILTER(isIRI(?o) && isIRI(?s) && STRSTARTS(STR(?s), "{iris.base}")
+                 && !STRSTARTS(STR(?s), "{iris.dataset()}"))  # not the description's own
           BIND(STR(?o) AS ?os)
           BIND({case} AS ?target)
           FILTER(?target != "")

@@ -1,17 +1,22 @@
 """The dataset's description: VoID for Linked Data clients, DCAT for catalogues.
 
-It lives beside the dumps (``void.ttl``), not in the store, so the triple count
-it states is exactly the number of triples a SPARQL client can query.
+It is written beside the dumps (``void.ttl``) and also loaded into the release's
+store in a named graph of its own (``{base}graph/void``), so a client can discover
+the dataset's shape, dumps and linksets with SPARQL alone. ``void:triples`` counts
+the data, exactly what the dumps hold: the description's graph is neither in the
+dumps nor in those counts (a count that included itself could never be stated).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
+import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, XSD, Namespace
 
 from ..config import Settings
+from ..terms import to_oxigraph
 from .dumps import Dump
 
 VOID = Namespace("http://rdfs.org/ns/void#")
@@ -94,3 +99,10 @@ def describe(
         g.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
         g.add((checksum, SPDX.checksumValue, Literal(dump.sha256, datatype=XSD.hexBinary)))
     return g
+
+
+def description_quads(description: Graph, graph: URIRef) -> Iterator[ox.Quad]:
+    """The description as quads of its own named graph, for the release's store."""
+    name = ox.NamedNode(str(graph))
+    for s, p, o in description:
+        yield ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), name)

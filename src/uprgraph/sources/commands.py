@@ -38,11 +38,12 @@ def _settings(ctx: click.Context) -> Settings:
 def import_(ctx: click.Context, file: Path | None, state: str | None, cycle: int | None,
             session: int | None, report_symbol: str | None, name: str | None, strict: bool,
             list_: bool, remove: str | None, quiet: bool) -> None:
-    """Import an OHCHR matrix (.docx) or a UPR Info export (.csv) into data/imported/."""
+    """Import an OHCHR matrix (.docx), a UPR Info export (.csv), or a findings or assessments
+    sheet (.csv or .xlsx, see docs/evidence.md) into data/imported/."""
     settings = _settings(ctx)
     if list_:
         for m in list_imports(settings):
-            click.echo(f"{m['name']}\t{m['format']}\t{m['recommendations']} recommendations\t"
+            click.echo(f"{m['name']}\t{m['format']}\t{_contents(m)}\t"
                        f"{len(m['rejected'])} rejected\t{m['imported']}\t{m['source']}")
         return
     if remove:
@@ -71,9 +72,19 @@ def import_(ctx: click.Context, file: Path | None, state: str | None, cycle: int
         say(f"warning: {problem}")
     for other, count in result.superseded.items():
         say(f"{count} recommendation(s) of import {other!r} replaced by this one")
+    if "recommendations" in m:
+        contents = (f"{m['recommendations']} recommendations ({m['supported']} supported, "
+                    f"{m['noted']} noted), {len(m['rejected'])} rejected")
+    else:
+        contents = _contents(m) + f" ({m['restricted']} restricted, never published)"
     click.echo(
-        f"{'unchanged' if result.unchanged else 'imported'} {m['name']}: "
-        f"{m['recommendations']} recommendations ({m['supported']} supported, "
-        f"{m['noted']} noted), {len(m['rejected'])} rejected, {m['triples']} triples "
-        f"-> {settings.imported_dir / m['graph_file']}"
+        f"{'unchanged' if result.unchanged else 'imported'} {m['name']}: {contents}, "
+        f"{m['triples']} triples -> {settings.imported_dir / m['graph_file']}"
     )
+
+
+def _contents(manifest: dict) -> str:
+    """What an import holds, in a few words."""
+    if "recommendations" in manifest:
+        return f"{manifest['recommendations']} recommendations"
+    return f"{manifest.get('findings', 0)} findings, {manifest.get('assessments', 0)} assessments"

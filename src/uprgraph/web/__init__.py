@@ -30,6 +30,7 @@ def create_app(
 
     from ..config import load_settings
     from . import dumps, pages, resources, sparql
+    from .context import bp as context_bp
     from .render import error_response
     from .site import Site
 
@@ -49,6 +50,7 @@ def create_app(
     app.teardown_request(site.unpin)
     for bp in (pages.bp, sparql.bp, resources.bp, dumps.bp):
         app.register_blueprint(bp)
+    app.register_blueprint(context_bp)  # /def/context.jsonld, the JSON-LD context
     app.register_error_handler(HTTPException, error_response)
     if settings.forwarded_hops > 0:
         hops = settings.forwarded_hops

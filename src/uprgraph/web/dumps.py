@@ -6,6 +6,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, send_file
 
 from ..formats import BY_NAME, RDF_FORMATS
+from .context import compact_jsonld
 from .render import CORS, WebError, cacheable, choose, content_type, fresh, html, release_etag, urls
 from .resources import DOC_FORMATS, resource_view
 
@@ -77,6 +78,8 @@ def void() -> Response:
         alternates = [(f, u.doc(iri, f)) for f in DOC_FORMATS]
         resp = html("resource.html", iri=iri, alternates=alternates,
                     **resource_view(iri, triples))
+    elif fmt.name == "jsonld":
+        resp = Response(compact_jsonld(triples), content_type=content_type(fmt))
     else:
         body = ox.serialize(triples, format=fmt.oxigraph_rdf,
                             prefixes=site.prefixes if fmt.name in ("turtle", "trig") else None)

@@ -16,6 +16,7 @@ from flask import Blueprint, Response, current_app, redirect
 
 from ..formats import BY_NAME
 from ..store.base import StoreError
+from .context import compact_jsonld
 from .executor import Busy, QueryError, QueryTimeout, TooLarge
 from .render import (
     CORS,
@@ -93,7 +94,7 @@ def fetch(query: str) -> list[ox.Triple]:
     triples = [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
     extra = site.description.query(query)  # the dataset's own description (VoID, DCAT)
     triples.extend(extra)
-    return triples
+    return list(dict.fromkeys(triples))  # the release's store holds the description too
 
 
 def not_found(iri: str) -> WebError:
@@ -118,6 +119,8 @@ def represent(iri: str, triples: list[ox.Triple], fmt, etag: str, alternates: li
     if fmt.name == "html":
         resp = html(template, iri=iri, alternates=alternates, **resource_view(iri, triples),
                     **extra)
+    elif fmt.name == "jsonld":
+        resp = Response(compact_jsonld(triples), content_type=content_type(fmt))
     else:
         body = ox.serialize(triples, format=fmt.oxigraph_rdf,
                             prefixes=site.prefixes if fmt.name == "turtle" else None)

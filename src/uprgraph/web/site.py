@@ -341,6 +341,8 @@ class Site:
         if s.store in ("memory", "oxigraph-memory"):
             pairs = ([(str(dump), None)] if dump else []) + [
                 (str(f), self._graph_for(f)) for f in files]
+            if dump and release and release.void_path:  # as the build's store holds it
+                pairs.append((str(release.void_path), str(self.iris.description_graph)))
             if not pairs:
                 raise StoreError("nothing to serve: run `uprgraph build` or pass --data FILE")
             return StoreSpec(s.store, files=tuple(pairs)), None
