@@ -231,7 +231,8 @@ def build(
             dumps=dumps,
         )
         describe_linksets(description, settings, linksets)
-        store.load(description_quads(description, settings.iris.description_graph))
+        described = list(description_quads(description, settings.iris.description_graph))
+        store.load(described)
         store.close()
         lap("load")
         description.serialize(staging / layout.DESCRIPTION, format="turtle")
@@ -244,6 +245,8 @@ def build(
             "built": built.isoformat().replace("+00:00", "Z"),
             "base_iri": settings.iris.base,
             "triples": len(quads),
+            # what the store holds: the data and, in a graph of its own, its description
+            "store_quads": len(quads) + len(described),
             "withheld": withheld,
             "graphs": [{"iri": g, "triples": n} for g, n in graph_counts],
             "dumps": [d.as_dict() for d in dumps],

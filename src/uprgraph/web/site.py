@@ -408,7 +408,7 @@ def check_release(release: Release) -> None:
     if problem:
         raise StoreError(f"release {release.id} is damaged: {problem}; "
                          "rebuild it with `uprgraph build`")
-    expected = release.manifest.get("triples")
+    expected = release.manifest.get("store_quads", release.manifest.get("triples"))
     try:
         found = len(ox.Store.read_only(str(store)))
     except (OSError, RuntimeError) as exc:  # RocksDB reports corruption as RuntimeError
