@@ -115,7 +115,9 @@ def _figures(iris: IRIs) -> list[tuple[str, str, str, str, str]]:
 
 
 def _count(store: Store, cls: str, pattern: str | None) -> int:
-    where = f"?x a <{cls}> ." + (f" FILTER EXISTS {{ {pattern} }}" if pattern else "")
+    # a join counted DISTINCT, not FILTER EXISTS: the store evaluates an EXISTS holding a
+    # FILTER once per candidate without the candidate bound (minutes at 20,000 rows)
+    where = f"?x a <{cls}> ." + (f" {{ {pattern} }}" if pattern else "")
     rows = list(store.query(f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {where} }}").rows())
     return int(rows[0]["n"].value) if rows else 0  # type: ignore[union-attr]
 
