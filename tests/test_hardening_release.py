@@ -42,7 +42,7 @@ def check_everything(server, project: Path) -> None:
         assert r.status == 200 and hashlib.sha256(r.body).hexdigest() == dump["sha256"]
     assert server.get("/links-report.json").status == 200
     r = server.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "text/tab-separated-values")
-    assert r.status == 200 and int(r.text.split()[-1]) == manifest["triples"]
+    assert r.status == 200 and int(r.text.split()[-1]) == manifest["store_quads"]
     r = server.get("/id/state/KHM", "text/turtle")
     assert r.status == 303, r.body
     assert server.get("/doc/state/KHM", "text/html").status == 200

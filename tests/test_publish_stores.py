@@ -191,6 +191,8 @@ def check_served(server, built: Built, whole: bool = True) -> None:
             ("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", {"default-graph-uri": ontology})):
         local = embedded(built, query) if not params else embedded(built, query.replace(
             "WHERE", f"FROM <{ontology}> WHERE"))
+        if isinstance(local, list):  # the description graph is the embedded store's alone
+            local = [row for row in local if row.get("g") != "graph/void"]
         got = server.query(query, "application/sparql-results+json", **params)
         assert got.status == 200, got.text
         assert answers(_rows(got.body, built), True) == answers(local, True), query

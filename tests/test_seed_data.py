@@ -3,6 +3,7 @@ tagged with a language, and every /id/ IRI one that uprgraph.iris.IRIs mints."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -86,6 +87,11 @@ def remint(iris: IRIs) -> dict[str, Callable[[list[str]], rdflib.URIRef | None]]
         "mechanism": lambda p: iris.mechanism(p[0]) if len(p) == 1 else None,
         "place": lambda p: iris.place(p[0], p[1]) if len(p) == 2 else None,
         "cube": cube,
+        # computed links and linking runs are named by a digest of what they join
+        "link": lambda p: (iris._id("link", p[0], p[1])
+                           if len(p) == 2 and re.fullmatch("[0-9a-f]{16}", p[1]) else None),
+        "linking": lambda p: (iris._id("linking", p[0], p[1])
+                              if len(p) == 2 and re.fullmatch("[0-9a-f]{12}", p[1]) else None),
     }
 
 

@@ -89,7 +89,7 @@ def _entity(rest: str, kind: str, view, template: str, *args) -> Response:
     etag = release_etag(kind, _digest())
     if (early := fresh(etag)) is not None:
         return early
-    iri = str(site.iris.thing_of_document("doc/" + rest))
+    iri = resources.checked_iri(str(site.iris.thing_of_document("doc/" + rest)))
     data = view(iri, *args)
     if not data:
         return resources.document(rest)

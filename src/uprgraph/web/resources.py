@@ -56,7 +56,11 @@ def split_ext(path: str) -> tuple[str, str | None]:
 def local_iri(path: str) -> str:
     """The IRI of a path of our URL space (``id/state/KHM``); 404 when the path cannot
     name one (control characters, broken percent-encoding, characters IRIs exclude)."""
-    iri = str(current_app.extensions["uprgraph"].iris.from_path(path))
+    return checked_iri(str(current_app.extensions["uprgraph"].iris.from_path(path)))
+
+
+def checked_iri(iri: str) -> str:
+    """``iri`` when it can be one of ours; else 404 (the client's mistake, never a 500)."""
     if _NOT_IN_IRI.search(iri):
         raise WebError(404, "this path holds characters that no IRI of this dataset has")
     try:
