@@ -7,21 +7,9 @@ from collections import defaultdict
 from . import named, search
 
 
-def _asker(param: str, iri: str):
-    term = named.iri(iri)
-    queries: dict[str, str] = {}
-
-    def ask(name: str) -> list[named.Row]:
-        text, rows = named.run_named(name, **{param: term})
-        queries[name] = text
-        return rows
-
-    return ask, queries
-
-
 def recommendation_view(iri: str) -> dict:
     """Text, states, response, themes, SDGs, source, statuses over time, findings."""
-    ask, queries = _asker("rec", iri)
+    ask, queries = named.asker("rec", iri)
     main = ask("recommendation")
     if not main:
         return {}
@@ -43,7 +31,7 @@ def recommendation_view(iri: str) -> dict:
 
 def theme_view(iri: str, args) -> dict:
     """Label, scheme, mappings (other schemes, SDGs), counts and findings across reviews."""
-    ask, queries = _asker("theme", iri)
+    ask, queries = named.asker("theme", iri)
     main = ask("theme")
     if not main:
         return {}

@@ -123,6 +123,20 @@ def _ask(site, text: str) -> list[Row]:
     return rows
 
 
+def asker(param: str, subject: str):
+    """``ask(name)`` running named queries about ``subject`` (as ``param``), and the texts
+    that ran, by name, for the page to show."""
+    term = iri(subject)
+    queries: dict[str, str] = {}
+
+    def ask(name: str) -> list[Row]:
+        text, rows = run_named(name, **{param: term})
+        queries[name] = text
+        return rows
+
+    return ask, queries
+
+
 def run_named(name: str, **params: str) -> tuple[str, list[Row]]:
     """Run ``queries/<name>.rq``; returns the text that ran (to show) and its rows."""
     text = query(name, **params)

@@ -54,13 +54,7 @@ def figure_text(row: Row) -> str:
 
 def review_view(review_iri: str, args: dict[str, str]) -> dict:
     """Plain data for ``review.html``: every block with the query that answered it."""
-    r = named.iri(review_iri)
-    queries: dict[str, str] = {}
-
-    def ask(name: str) -> list[Row]:
-        text, rows = named.run_named(name, review=r)
-        queries[name] = text
-        return rows
+    ask, queries = named.asker("review", review_iri)
 
     summary = ask("review-summary")
     if not summary:

@@ -7,13 +7,7 @@ from . import named, search
 
 def state_view(state_iri: str, args) -> dict:
     """Plain data for ``state.html``; an empty dict when the IRI is not a state."""
-    s = named.iri(state_iri)
-    queries: dict[str, str] = {}
-
-    def ask(name: str) -> list[named.Row]:
-        text, rows = named.run_named(name, state=s)
-        queries[name] = text
-        return rows
+    ask, queries = named.asker("state", state_iri)
 
     summary = ask("state-summary")
     if not summary:
