@@ -138,10 +138,12 @@ def search_page(ext: str | None = None) -> Response:
     filters = search.Filters.from_args(request.args)
     if ext:
         return cacheable(_download(filters, ext), etag)
-    found = search.results(filters)
-    facets = search.facets(filters)
+    found, facets = search.page(filters)
     resp = html("search.html", title="Search recommendations", filters=filters,
-                results=found, facets=facets, sorts=search.SORT_TITLES)
+                results=found, facets=facets["facets"], sorts=search.SORT_TITLES,
+                queries={"search-rows": found["query"],
+                         "search-rows (all pages, as downloaded)": found["all_query"],
+                         **facets["queries"]})
     return cacheable(resp, etag)
 
 

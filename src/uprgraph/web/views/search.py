@@ -26,53 +26,60 @@ SDG = "http://metadata.un.org/sdg/"
 MAPPED = "skos:exactMatch|^skos:exactMatch|skos:closeMatch|^skos:closeMatch"
 THEME_MAPPED = ("{{ SELECT DISTINCT ?_theme WHERE {{ {{ BIND({v} AS ?_theme) }} UNION "
                 "{{ {v} " + MAPPED + " ?_theme }} }} }}\n  ?rec upr:theme ?_theme .")
-RDFS_LABEL = 'OPTIONAL { ?value rdfs:label ?label FILTER(LANGMATCHES(LANG(?label), "en")) }'
-PREF_LABEL = "OPTIONAL { ?value skos:prefLabel ?label }"
 LATEST = """?_a upr:assesses ?rec ; upr:implementationStatus {v} ; dcterms:date ?_d .
   FILTER NOT EXISTS {{ ?_b upr:assesses ?rec ; dcterms:date ?_e FILTER(?_e > ?_d) }}"""
 
 
+def _via(link: str, attribute: str) -> str:
+    """``?rec link ?x . ?x attribute ?value`` as a join of two sub-selects: the store hashes
+    them (one scan each) instead of looking ``?x`` up once per recommendation."""
+    return (f"{{ SELECT ?rec ?_x WHERE {{ ?rec {link} ?_x }} }}\n"
+            f"      {{ SELECT ?_x ?value WHERE {{ ?_x {attribute} ?value }} }}")
+
+
 @dataclass(frozen=True)
 class Facet:
-    """One facet: its URL key, heading, the pattern binding ``?value`` and how values look."""
+    """One facet: its URL key, heading, how it binds ``?value`` and how its values look."""
 
     key: str
     title: str
-    binds: str  # SPARQL binding ?value (and optionally ?label) for ?rec
+    #: SPARQL binding ?value for ?rec, or (``of_review``) for the recommendation's review ?rv
+    binds: str
     kind: str  # "iri", "int", "sdg"
-    filter_binds: str = ""  # pattern with {v} for the chosen value, when not ``binds``
-    #: its first predicate is said of recommendations only, so ``?rec a upr:Recommendation``
-    #: is implied (a join over every recommendation saved)
+    chosen: str  # pattern with {v}: the recommendations ?rec with that value
+    #: ``chosen`` is said of recommendations only, so ``?rec a upr:Recommendation`` is implied
     rec_only: bool = False
-    #: binds ?label for ?value; asked after counting, for the few values shown only
-    label: str = ""
+    #: a property of the review: counted per review first, then summed (a recommendation
+    #: belongs to exactly one review, the shapes say), so 250 rows are joined, not 31,000
+    of_review: bool = False
 
     def pattern(self, term: str) -> str:
-        if self.filter_binds:
-            return self.filter_binds.format(v=term)
-        return self.binds.replace("?value", term)
+        return self.chosen.format(v=term)
 
 
 FACETS: tuple[Facet, ...] = (
-    Facet("sur", "State under review", "?rec upr:review/upr:stateUnderReview ?value .", "iri",
-          label=RDFS_LABEL),
+    Facet("sur", "State under review", "?rv upr:stateUnderReview ?value .", "iri",
+          "?rec upr:review/upr:stateUnderReview {v} .", of_review=True),
     Facet("by", "Recommending state", "?rec upr:recommendingState ?value .", "iri",
-          rec_only=True, label=RDFS_LABEL),
+          "?rec upr:recommendingState {v} .", True),
     Facet("group", "Regional group of the recommending state",
-          "?rec upr:recommendingState/upr:regionalGroup ?value .", "iri", rec_only=True,
-          label=PREF_LABEL),
-    Facet("cycle", "Cycle", "?rec upr:review/upr:cycle ?value .", "int"),
-    Facet("session", "Session", "?rec upr:review/upr:session ?value .", "int"),
-    Facet("response", "Response", "?rec upr:response ?value .", "iri", rec_only=True,
-          label=PREF_LABEL),
+          _via("upr:recommendingState", "upr:regionalGroup"), "iri",
+          "?rec upr:recommendingState/upr:regionalGroup {v} .", True),
+    Facet("cycle", "Cycle", "?rv upr:cycle ?value .", "int", "?rec upr:review/upr:cycle {v} .",
+          of_review=True),
+    Facet("session", "Session", "?rv upr:session ?value .", "int",
+          "?rec upr:review/upr:session {v} .", of_review=True),
+    Facet("response", "Response", "?rec upr:response ?value .", "iri",
+          "?rec upr:response {v} .", True),
     Facet("theme", "Theme (any scheme, through SKOS mappings)", "?rec upr:theme ?value .", "iri",
-          THEME_MAPPED, label=PREF_LABEL),
+          THEME_MAPPED),
     Facet("sdg", "SDG goal", "?rec upr:sdg ?_sdg . BIND(REPLACE(STR(?_sdg), "
           f'"^{SDG}([0-9]+).*$", "Goal $1") AS ?value)', "sdg",
           f'?rec upr:sdg ?_sdg . FILTER(REGEX(STR(?_sdg), "^{SDG}{{v}}(\\\\.|$)"))', True),
-    Facet("action", "Action category", "?rec upr:actionCategory ?value .", "int", "", True),
+    Facet("action", "Action category", "?rec upr:actionCategory ?value .", "int",
+          "?rec upr:actionCategory {v} .", True),
     Facet("status", "Implementation status (latest)", LATEST.format(v="?value"), "iri", LATEST,
-          True, PREF_LABEL),
+          True),
 )
 BY_KEY = {f.key: f for f in FACETS}
 # integers only after the first key: comparing IRIs or strings costs the store a lookup per
@@ -141,17 +148,18 @@ class Filters:
         """True when a filter already says ?rec is a recommendation."""
         return bool(self.text) or any(BY_KEY[k].rec_only for k, _ in self.chosen)
 
-    def sparql(self, anchor: bool = True) -> str:
-        """The filters as SPARQL patterns on ?rec (first the type, unless implied)."""
+    def sparql(self) -> str:
+        """The filters on ?rec, each its own sub-select: the store evaluates each once and
+        joins them by hashing (nested lookups per recommendation cost seconds)."""
         lines = [BY_KEY[k].pattern(_term(BY_KEY[k], v)) for k, v in self.chosen]
-        if anchor and not self.rec_only():
+        if not self.rec_only():
             lines.insert(0, "?rec a upr:Recommendation .")
         if self.review:
             lines.append(f"?rec upr:review {named.iri(self.review)} .")
         if self.text:
             lines.append("?rec upr:text ?_text . FILTER(CONTAINS(LCASE(STR(?_text)), "
                          f"{named.literal(self.text.lower())}))")
-        return "\n  ".join(lines)
+        return "\n  ".join(f"{{ SELECT DISTINCT ?rec WHERE {{ {line} }} }}" for line in lines)
 
 
 def _term(facet: Facet, value: str) -> str:
@@ -178,8 +186,10 @@ def short(facet: Facet, value: named.Value) -> str:
 
 #: what a sort needs beyond cycle, session and paragraph (string keys: asked only when chosen)
 SORT_PATTERNS = {
-    "state": ("?sortState", "?rv upr:stateUnderReview/rdfs:label ?sortState ."),
-    "response": ("?sortResponse", "OPTIONAL { ?rec upr:response/skos:prefLabel ?sortResponse }"),
+    "state": ("?sortState", "{ SELECT ?rv ?sortState "
+                            "WHERE { ?rv upr:stateUnderReview/rdfs:label ?sortState } }"),
+    "response": ("?sortResponse", "OPTIONAL { SELECT ?rec ?sortResponse "
+                                  "WHERE { ?rec upr:response/skos:prefLabel ?sortResponse } }"),
 }
 
 
@@ -194,39 +204,57 @@ def count_query(filters: Filters) -> str:
     return named.query("search-count", filters=filters.sparql())
 
 
-def facet_query(filters: Filters, facet: Facet) -> str:
-    filters_text = filters.sparql(anchor=not facet.rec_only)
-    return named.query("search-facet", filters=filters_text, facet=facet.binds,
-                       label=facet.label, limit=str(FACET_LIMIT))
+def facets_queries(filters: Filters) -> dict[str, str]:
+    """Two queries for every facet (the review's and the recommendation's own), each
+    evaluating the filters once, not once per facet; they run side by side."""
+    out = {}
+    for name, review in (("search-facets-review", True), ("search-facets", False)):
+        parts = "\n      UNION\n      ".join(
+            f"{{ {f.binds}\n        BIND({named.literal(f.key)} AS ?facet) }}" if review else
+            f"{{ SELECT ?rec ?value ?facet WHERE {{ {f.binds}\n"
+            f"        BIND({named.literal(f.key)} AS ?facet) }} }}"
+            for f in FACETS if f.of_review == review)
+        out[name] = named.query(name, filters=filters.sparql(), facets=parts)
+    return out
 
 
 def results(filters: Filters) -> dict:
     """One page of rows and the total (two queries, run side by side)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     texts = {"rows": rows_query(filters, page=filters.page), "count": count_query(filters)}
+    return _results(filters, texts, _run_all(app, texts))
+
+
+def page(filters: Filters) -> tuple[dict, dict]:
+    """The search page: its rows, total and facet counts (three queries, side by side)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    facet_texts = facets_queries(filters)
+    texts = {"rows": rows_query(filters, page=filters.page), "count": count_query(filters),
+             **facet_texts}
     answers = _run_all(app, texts)
+    counts = [row for name in facet_texts for row in answers[name]]
+    return _results(filters, texts, answers), _facets(filters, facet_texts, counts)
+
+
+def _results(filters: Filters, texts: dict[str, str], answers: dict[str, list]) -> dict:
     total = int(str(answers["count"][0]["recommendations"])) if answers["count"] else 0
     pages = max(1, -(-total // PAGE_SIZE))
     return {"rows": answers["rows"], "total": total, "page": filters.page, "pages": pages,
             "query": texts["rows"], "all_query": rows_query(filters, page=None)}
 
 
-def facets(filters: Filters) -> list[dict]:
-    """Counts per value of every facet under the current filters."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    texts = {f.key: facet_query(filters, f) for f in FACETS}
-    answers = _run_all(app, texts)
+def _facets(filters: Filters, texts: dict[str, str], rows: list[named.Row]) -> dict:
+    """Counts per value of every facet (the most frequent first, at most FACET_LIMIT)."""
     chosen = dict(filters.chosen)
     out = []
     for f in FACETS:
+        mine = [r for r in rows if "value" in r and str(r["facet"]) == f.key][:FACET_LIMIT]
         values = [{"value": short(f, r["value"]),
                    "label": str(r.get("valueLabel") or _label(f, r["value"])),
                    "count": r["recommendations"],
-                   "chosen": chosen.get(f.key) == short(f, r["value"])}
-                  for r in answers[f.key] if "value" in r]
-        out.append({"facet": f, "values": values, "chosen": chosen.get(f.key),
-                    "query": texts[f.key]})
-    return out
+                   "chosen": chosen.get(f.key) == short(f, r["value"])} for r in mine]
+        out.append({"facet": f, "values": values, "chosen": chosen.get(f.key)})
+    return {"facets": out, "queries": texts}
 
 
 def _label(facet: Facet, value: named.Value) -> str:
