@@ -1,6 +1,7 @@
-"""The pages in headless Chromium: home, review, state, search (two facets, a CSV download)
-and the query editor (an example run in YASGUI); no request leaves loopback. Screenshots of
-the main pages, desktop and phone width, are saved to tests/screenshots/ for a reviewer."""
+"""The pages in headless Chromium: home, review, state, finding, source, search (two facets,
+a CSV download) and the query editor (an example run in YASGUI); no request leaves loopback.
+Screenshots of the main pages, desktop and phone width, are saved to tests/screenshots/ for a
+reviewer."""
 
 from __future__ import annotations
 
@@ -109,6 +110,23 @@ def shoot_phone(phone, url: str, name: str) -> None:
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"] + 1, f"{name}: the page is {width}px wide on a phone"
     shoot(phone, name)
+
+
+def test_finding_and_source_pages_from_the_review(matrix_site, page, phone):
+    _settings, server, _store = matrix_site
+    page.goto(server.url + "doc/review/KHM/3")
+    headline = page.inner_text("ul.findings.progress li >> nth=0 >> strong a")
+    page.click("ul.findings.progress li >> nth=0 >> strong a")
+    page.wait_for_url("**/doc/finding/**")
+    assert page.inner_text("h1") == headline
+    assert "Cambodia" in page.inner_text("dl.meta")
+    shoot(page, "finding-desktop")
+    shoot_phone(phone, page.url, "finding-phone")
+    page.click("dl.meta >> text=Implementation of the Universal Periodic Review")
+    page.wait_for_url("**/doc/source/**")
+    assert page.locator(f"section[aria-labelledby=findings] >> text={headline}").count() == 1
+    shoot(page, "source-desktop")
+    shoot_phone(phone, page.url, "source-phone")
 
 
 def test_search_with_two_facets_and_a_csv_download(matrix_site, page, phone):

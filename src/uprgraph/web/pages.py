@@ -118,6 +118,16 @@ def theme(rest: str) -> Response:
     return _entity(f"theme/{rest}", "theme", entities.theme_view, "theme.html", request.args)
 
 
+@bp.route("/doc/finding/<path:rest>", methods=["GET", "HEAD"])
+def finding(rest: str) -> Response:
+    return _entity(f"finding/{rest}", "finding", entities.finding_view, "finding.html")
+
+
+@bp.route("/doc/source/<path:rest>", methods=["GET", "HEAD"])
+def source(rest: str) -> Response:
+    return _entity(f"source/{rest}", "source", entities.source_view, "source.html")
+
+
 def _page(template: str, iri: str, **data: object) -> Response:
     u = urls()
     alternates = [(f, u.doc(iri, f)) for f in resources.DOC_FORMATS]

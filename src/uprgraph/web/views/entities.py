@@ -1,10 +1,11 @@
-"""The recommendation and theme pages: what a reader asks of each, one named query a block."""
+"""Recommendation, theme, finding and source pages: what a reader asks of each, one named
+query a block."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-from . import named, search
+from . import named, review, search
 
 
 def recommendation_view(iri: str) -> dict:
@@ -47,5 +48,42 @@ def theme_view(iri: str, args) -> dict:
         "findings": ask("theme-findings"),
         "results": search.results(filters) if t["recommendations"].number else None,
         "filters": filters,
+        "queries": queries,
+    }
+
+
+def finding_view(iri: str) -> dict:
+    """Review and theme it bears on, direction, headline, statement, figures with their bound,
+    dates or period, places, source with its link, and the recommendations it bears on."""
+    ask, queries = named.asker("finding", iri)
+    main = ask("finding")
+    if not main:
+        return {}
+    f = main[0]
+    kind = str(f["kind"]).rsplit("#", 1)[-1]
+    return {
+        "finding": f,
+        "kind": kind,
+        "title": str(f["headline"]),
+        "reviews": ask("finding-reviews"),
+        "figures": [review.figure(row) for row in ask("finding-figures")],
+        "recommendations": ask("finding-recommendations"),
+        "queries": queries,
+    }
+
+
+def source_view(iri: str) -> dict:
+    """What the source is (title, publisher, date, subject, where to read it) and what cites
+    it: counts by kind, and its findings and conclusions one by one."""
+    ask, queries = named.asker("source", iri)
+    main = ask("source")
+    if not main:
+        return {}
+    s = main[0]
+    return {
+        "source": s,
+        "title": str(s.get("title") or s["label"]),
+        "citations": ask("source-citations"),
+        "findings": ask("source-findings"),
         "queries": queries,
     }
