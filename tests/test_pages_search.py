@@ -68,7 +68,7 @@ def test_theme_and_response_facets_give_the_sparql_rows(matrix_site, theme):
 
     reply = server.get("/search.json?" + urllib.parse.urlencode(params))
     body = json.loads(reply.text)
-    assert {r["recommendation"] for r in body["rows"]} == want
+    assert {r["id"] for r in body["@graph"]} == want
     assert "upr:theme" in body["query"]
 
 
@@ -121,3 +121,46 @@ def test_counts_on_home_and_state_pages_are_recommendations_only(matrix_site):
         assert rows[f"{r['label']} cycle {r['cycle']}"].endswith(f"{r['n']} in the graph")
     assert "Cambodia cycle 1" not in rows  # named by a conclusion only
     assert rows["Cambodia cycle 3"] == "198 stated"
+
+
+def test_json_download_is_jsonld_with_the_published_context(matrix_site):
+    """Expanded with the context served at /def/context.jsonld, the JSON download states
+    what the CSV lists, row for row, with typed values."""
+    from rdflib import RDF, XSD, Graph, Literal, Namespace, URIRef
+
+    settings, server, store = matrix_site
+    upr = Namespace(str(settings.iris.upr))
+    params = urllib.parse.urlencode({"sur": "id/state/SVN"})
+    rows = list(csv.DictReader(io.StringIO(server.get("/search.csv?" + params).text)))
+    reply = server.get("/search.json?" + params)
+    assert reply.status == 200 and reply.media_type == "application/ld+json"
+    doc = json.loads(reply.text)
+    context_url = settings.iris.base + "def/context.jsonld"
+    assert doc["@context"][0] == context_url
+    assert [n["id"] for n in doc["@graph"]] == [r["recommendation"] for r in rows]
+    assert all(isinstance(n["review"]["cycle"], int) for n in doc["@graph"])  # typed, short
+    published = json.loads(server.get("/def/context.jsonld").text)["@context"]
+    doc["@context"][0] = published  # the same context, without fetching its URL
+    g = Graph().parse(data=json.dumps(doc), format="json-ld")
+    assert len(set(g.subjects(RDF.type, upr.Recommendation))) == len(rows) > 50
+    for row in rows:
+        rec = URIRef(row["recommendation"])
+        (text,) = g.objects(rec, upr.text)
+        assert text == Literal(row["text"], lang="en")
+        review = g.value(rec, upr.review)
+        assert g.value(review, upr.cycle) == Literal(int(row["cycle"]), datatype=XSD.integer)
+        state = g.value(review, upr.stateUnderReview)
+        assert str(g.value(state, URIRef("http://www.w3.org/2000/01/rdf-schema#label"))) == \
+            row["stateUnderReview"]
+        pref = URIRef("http://www.w3.org/2004/02/skos/core#prefLabel")
+        assert str(g.value(g.value(rec, upr.response), pref) or "") == row["response"]
+        labels = {str(g.value(s, URIRef("http://www.w3.org/2000/01/rdf-schema#label")))
+                  for s in g.objects(rec, upr.recommendingState)}
+        assert labels == set(filter(None, row["recommendingStates"].split("; ")))
+        assessment = g.value(predicate=upr.assesses, object=rec)
+        assert str(g.value(g.value(assessment, upr.implementationStatus), pref) or "") == \
+            row["status"]
+    # the store says the same of the first row
+    first = rows[0]["recommendation"]
+    (fact,) = ask(store, settings, f"SELECT ?t WHERE {{ <{first}> upr:text ?t }}")
+    assert fact["t"] == rows[0]["text"]

@@ -9,10 +9,7 @@ of :func:`.render.secure`.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import json
 
 from flask import Blueprint, Response, current_app, request
 
@@ -29,7 +26,7 @@ from .render import (
     urls,
 )
 from .sparql import examples
-from .views import entities, named, search, state
+from .views import download, entities, named, search, state
 from .views import home as home_view
 from .views import review as review_view
 
@@ -158,25 +155,15 @@ def search_page(ext: str | None = None) -> Response:
 
 
 def _download(filters: search.Filters, ext: str) -> Response:
-    """The page's rows as CSV or JSON: all pages, or the one ``page`` asks for."""
+    """The page's rows as CSV or JSON-LD: all pages, or the one ``page`` asks for."""
     page = filters.page if "page" in request.args else None
     text = search.rows_query(filters, page=page)
     rows = named.run(text)
-    columns = [c for c in ("recommendation", "paragraph", "text", "stateUnderReview", "cycle",
-                           "session", "response", "recommendingStates", "status", "statusDate")]
     name = "recommendations" + (f"-page{page}" if page else "")
     if ext == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(columns)
-        for r in rows:
-            writer.writerow([str(r.get(c, "")) for c in columns])
-        resp = Response(out.getvalue(), content_type="text/csv; charset=utf-8")
+        resp = Response(download.csv_body(rows), content_type="text/csv; charset=utf-8")
     else:
-        body = {"query": text, "page": page, "rows": [
-            {c: (r[c].number if r[c].number is not None else str(r[c]))
-             for c in columns if c in r} for r in rows]}
-        resp = Response(json.dumps(body, ensure_ascii=False, indent=1),
-                        content_type="application/json; charset=utf-8")
+        resp = Response(download.jsonld_body(rows, text, page),
+                        content_type="application/ld+json; charset=utf-8")
     resp.headers["Content-Disposition"] = f'attachment; filename="{name}.{ext}"'
     return resp
