@@ -7,13 +7,15 @@ DIR is a project with a built release (e.g. the UPR Info samples imported with
 subprocess on loopback; each facet page is asked twice: the first answer runs every
 page query on the store ("cold"), the second is served from the per-release answer
 cache ("warm"). The reference is the count of all recommendations through /sparql,
-asked in the same run, so the ratios hold on a busy machine too.
+asked in the same run, so the ratios hold on a busy machine too. The machine's load
+average is printed before and after: on a shared machine the seconds say little alone.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import os
 import subprocess
 import sys
 import time
@@ -69,11 +71,13 @@ def main() -> None:
         ref_path = "/sparql?" + urllib.parse.urlencode({"query": REFERENCE % args.base})
         _, reference = get(port, ref_path, "text/csv")
         print(f"reference (count of recommendations via /sparql): {reference:.3f} s")
+        print("load average (1, 5, 15 min): " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
         print(f"{'page':58s} {'status':>6s} {'cold s':>8s} {'warm s':>8s} {'cold/ref':>9s}")
         for path in PAGES:
             status, cold = get(port, path)
             _, warm = get(port, path)
             print(f"{path:58s} {status:6d} {cold:8.3f} {warm:8.3f} {cold / reference:9.1f}")
+        print("load average (1, 5, 15 min): " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     finally:
         server.terminate()
         server.wait(10)

@@ -49,6 +49,8 @@ class Facet:
     chosen: str  # pattern with {v}: the recommendations ?rec with that value
     #: ``chosen`` is said of recommendations only, so ``?rec a upr:Recommendation`` is implied
     rec_only: bool = False
+    #: ``binds`` as a path, for filters that leave few recommendations to look up one by one
+    path: str = ""
     #: a property of the review: counted per review first, then summed (a recommendation
     #: belongs to exactly one review, the shapes say), so 250 rows are joined, not 31,000
     of_review: bool = False
@@ -64,7 +66,8 @@ FACETS: tuple[Facet, ...] = (
           "?rec upr:recommendingState {v} .", True),
     Facet("group", "Regional group of the recommending state",
           _via("upr:recommendingState", "upr:regionalGroup"), "iri",
-          "?rec upr:recommendingState/upr:regionalGroup {v} .", True),
+          "?rec upr:recommendingState/upr:regionalGroup {v} .", True,
+          "?rec upr:recommendingState/upr:regionalGroup ?value ."),
     Facet("cycle", "Cycle", "?rv upr:cycle ?value .", "int", "?rec upr:review/upr:cycle {v} .",
           of_review=True),
     Facet("session", "Session", "?rv upr:session ?value .", "int",
@@ -82,6 +85,11 @@ FACETS: tuple[Facet, ...] = (
           True),
 )
 BY_KEY = {f.key: f for f in FACETS}
+#: filters that leave few recommendations (see :meth:`Filters.selective`)
+SELECTIVE = ("sur", "by")
+#: how the review facets reach a recommendation's review, after selective filters or not
+REVIEW_OF_FEW = "?rec upr:review ?rv ."
+REVIEW_OF_MANY = "{ SELECT ?rec ?rv WHERE { ?rec upr:review ?rv } }"
 # integers only after the first key: comparing IRIs or strings costs the store a lookup per
 # comparison (23,484 rows sorted by IRI took seconds); ties keep the store's stable order
 _PARAGRAPH = "?sortPara ?sortSub"
@@ -148,9 +156,15 @@ class Filters:
         """True when a filter already says ?rec is a recommendation."""
         return bool(self.text) or any(BY_KEY[k].rec_only for k, _ in self.chosen)
 
+    def selective(self) -> bool:
+        """True when a filter leaves few recommendations (one state's, one review's): the
+        store then does best looking each one up, rather than scanning every one."""
+        return bool(self.review) or any(k in SELECTIVE for k, _ in self.chosen)
+
     def sparql(self) -> str:
-        """The filters on ?rec, each its own sub-select: the store evaluates each once and
-        joins them by hashing (nested lookups per recommendation cost seconds)."""
+        """The filters on ?rec. Unless :meth:`selective`, each is its own sub-select: the
+        store evaluates each once and joins them by hashing, where nested lookups per
+        recommendation cost seconds."""
         lines = [BY_KEY[k].pattern(_term(BY_KEY[k], v)) for k, v in self.chosen]
         if not self.rec_only():
             lines.insert(0, "?rec a upr:Recommendation .")
@@ -159,6 +173,8 @@ class Filters:
         if self.text:
             lines.append("?rec upr:text ?_text . FILTER(CONTAINS(LCASE(STR(?_text)), "
                          f"{named.literal(self.text.lower())}))")
+        if self.selective():
+            return "\n  ".join(lines)
         return "\n  ".join(f"{{ SELECT DISTINCT ?rec WHERE {{ {line} }} }}" for line in lines)
 
 
@@ -207,14 +223,21 @@ def count_query(filters: Filters) -> str:
 def facets_queries(filters: Filters) -> dict[str, str]:
     """Two queries for every facet (the review's and the recommendation's own), each
     evaluating the filters once, not once per facet; they run side by side."""
+    few, where = filters.selective(), filters.sparql()
+
+    def part(f: Facet) -> str:
+        binds = f"{f.path or f.binds}\n        BIND({named.literal(f.key)} AS ?facet)"
+        if f.of_review:
+            return f"{{ {binds} }}"
+        if few:  # the few recommendations first, each looked up
+            return f"{{ {where}\n        {binds} }}"
+        return f"{{ SELECT ?rec ?value ?facet WHERE {{ {binds} }} }}"
+
     out = {}
     for name, review in (("search-facets-review", True), ("search-facets", False)):
-        parts = "\n      UNION\n      ".join(
-            f"{{ {f.binds}\n        BIND({named.literal(f.key)} AS ?facet) }}" if review else
-            f"{{ SELECT ?rec ?value ?facet WHERE {{ {f.binds}\n"
-            f"        BIND({named.literal(f.key)} AS ?facet) }} }}"
-            for f in FACETS if f.of_review == review)
-        out[name] = named.query(name, filters=filters.sparql(), facets=parts)
+        parts = "\n      UNION\n      ".join(part(f) for f in FACETS if f.of_review == review)
+        out[name] = named.query(name, filters="" if few and not review else where, facets=parts,
+                                reviews=REVIEW_OF_FEW if few else REVIEW_OF_MANY)
     return out
 
 
