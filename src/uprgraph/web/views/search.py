@@ -226,7 +226,8 @@ def facets_queries(filters: Filters) -> dict[str, str]:
     few, where = filters.selective(), filters.sparql()
 
     def part(f: Facet) -> str:
-        binds = f"{f.path or f.binds}\n        BIND({named.literal(f.key)} AS ?facet)"
+        pattern = f.path if few and f.path else f.binds
+        binds = f"{pattern}\n        BIND({named.literal(f.key)} AS ?facet)"
         if f.of_review:
             return f"{{ {binds} }}"
         if few:  # the few recommendations first, each looked up
