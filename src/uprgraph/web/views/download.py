@@ -63,11 +63,13 @@ def node(row: Row) -> dict[str, object]:
         if "response" in row:
             response["prefLabel"] = literal(row["response"], "en")
         out["response"] = response
-    states = [line.split(" ", 1) for line in str(row.get("recommendingStateList", "")).split("\n")
+    # "IRI language label" a line, as the rows query writes them
+    states = [line.split(" ", 2) for line in str(row.get("recommendingStateList", "")).split("\n")
               if line]
     if states:
-        out["recommendingState"] = [{"id": iri, "label": {"@value": label}}
-                                    for iri, label in states]
+        out["recommendingState"] = [{"id": iri, "label": literal(Value(label, "literal",
+                                                                       lang=lang), "en")}
+                                    for iri, lang, label in states]
     if "assessment" in row:
         out["assessment"] = {
             "id": row["assessment"].value,
