@@ -130,14 +130,15 @@ class QueryPool:
         #: in-memory stores are loaded once, by a zygote the workers are forked from
         self._zygote = Zygote(spec, self.limits) if spec.kind == "oxigraph-memory" else None
         first = self._start()
-        others = [self._start() for _ in range(max(1, size) - 1)]
         self._spare: _Worker | None = None
         try:
             first.wait_ready()  # fail early (and clearly) if the store cannot be opened
         except StoreError:
             self.close()
             raise
-        self._spare = self._start()  # after the first: it does not slow the first answer
+        # the others start once the first is ready, so they do not slow the first answer
+        others = [self._start() for _ in range(max(1, size) - 1)]
+        self._spare = self._start()
         #: how the workers are cut off from the network (None: they are not)
         self.defence = first.defence
         self._idle.put(first)
