@@ -11,7 +11,8 @@ bundled data is built in a temporary folder) and is a subprocess on loopback:
 on the aggregates. Each query of the mix is sent ``n`` times, one request after
 another on a kept-alive connection; median and 95th percentile are reported,
 with the ratio to Oxigraph's server measured in the same run. Throughput: 16
-client threads for ``seconds`` on cheap queries and on documents.
+client threads for ``seconds`` on cheap queries, on the HTML and Turtle documents of
+one recommendation, and on those of one state (a page of many queries).
 Start-up (to the first answer) and the memory of each server's process tree
 (RSS, and PSS, which counts pages shared between processes once) are reported
 too. A last row, waitress serving an app that answers at once, shows what the
@@ -303,9 +304,10 @@ def run(project: Path, n: int, seconds: float, with_rdflib: bool,
         for server, paths in cheap:
             server.throughput["cheap queries"] = throughput(server, paths, seconds)
             if server.name.startswith("uprgraph"):
-                state = queries["ask"].split("<")[1].split(">")[0].replace(BASE + "id/", "")
-                docs = [(f"/doc/{state}", "text/html"), (f"/doc/{state}.ttl", "text/turtle")]
-                server.throughput["documents"] = throughput(server, docs, seconds)
+                for label, query in (("documents", "describe-one"), ("state pages", "ask")):
+                    node = queries[query].split("<")[1].split(">")[0].replace(BASE + "id/", "")
+                    docs = [(f"/doc/{node}", "text/html"), (f"/doc/{node}.ttl", "text/turtle")]
+                    server.throughput[label] = throughput(server, docs, seconds)
             rss, pss = tree_memory_mb(server.proc.pid)
             server.rss_mb, server.pss_mb = max(server.rss_mb, rss), max(server.pss_mb, pss)
             print(server.name, server.throughput, flush=True)
@@ -348,8 +350,8 @@ def table(result: dict) -> str:
     lines.append("")
     lines.append("| server | first answer s | process tree RSS / PSS MB | PSS MB per "
                  "million triples | cheap queries req/s (16 clients) | / oxigraph | "
-                 "documents req/s |")
-    lines.append("|---|---|---|---|---|---|---|")
+                 "documents req/s | state pages req/s |")
+    lines.append("|---|---|---|---|---|---|---|---|")
     ref_rps = servers["oxigraph serve-read-only"]["throughput_rps"].get("cheap queries")
     millions = result["triples"] / 1e6
     for s, v in servers.items():
@@ -359,7 +361,7 @@ def table(result: dict) -> str:
         pss = v.get("pss_tree_mb", 0.0)
         lines.append(f"| {s} | {v['first_answer_s']} | {v['rss_tree_mb']} / {pss} | "
                      f"{pss / millions:.0f} | {cheap or '-'} | {ratio} | "
-                     f"{t.get('documents', '-')} |")
+                     f"{t.get('documents', '-')} | {t.get('state pages', '-')} |")
     return "\n".join(lines)
 
 
