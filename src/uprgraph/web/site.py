@@ -35,6 +35,7 @@ from ..release import layout
 from ..release.describe import describe
 from ..release.dumps import QUADS_DUMP, Dump
 from ..store.base import StoreError
+from .checks import check_release
 from .executor import InlineExecutor, Job, Limits, StoreSpec
 from .pool import QueryPool
 
@@ -423,25 +424,3 @@ class Site:
 
     def close(self) -> None:
         self._served.close()
-
-
-def check_release(release: Release) -> None:
-    """Refuse a damaged release: its store's files against their checksums, then the number
-    of quads against the manifest's. One line saying what is wrong (StoreError)."""
-    assert release.path is not None
-    store = release.store_path
-    if store is None or not store.is_dir():
-        return
-    problem = layout.verify_store(release.path)
-    if problem:
-        raise StoreError(f"release {release.id} is damaged: {problem}; "
-                         "rebuild it with `uprgraph build`")
-    expected = release.manifest.get("store_quads", release.manifest.get("triples"))
-    try:
-        found = len(ox.Store.read_only(str(store)))
-    except (OSError, RuntimeError) as exc:  # RocksDB reports corruption as RuntimeError
-        raise StoreError(f"release {release.id} is damaged: its store cannot be read "
-                         f"({exc}); rebuild it with `uprgraph build`") from None
-    if expected is not None and found != int(expected):
-        raise StoreError(f"release {release.id} is damaged: its store holds {found} quads, "
-                         f"its manifest says {expected}; rebuild it with `uprgraph build`")
