@@ -1,6 +1,7 @@
 """Serving benchmark: uprgraph (disk and memory modes) against Oxigraph's own server, over HTTP.
 
-    python -m bench.endpoint [--project DIR] [--n 30] [--seconds 5] [--rdflib-endpoint]
+    python -m bench.endpoint [--project DIR] [--n 30] [--seconds 5] [--budget 60]
+                             [--rdflib-endpoint] [--out FILE.json]
 
 Every server reads the same release (``--project``, built; without it the
 bundled data is built in a temporary folder) and is a subprocess on loopback:
@@ -10,9 +11,12 @@ bundled data is built in a temporary folder) and is a subprocess on loopback:
 on the aggregates. Each query of the mix is sent ``n`` times, one request after
 another on a kept-alive connection; median and 95th percentile are reported,
 with the ratio to Oxigraph's server measured in the same run. Throughput: 16
-client threads for ``seconds`` on cheap queries and on documents.
-Start-up (to the first answer) and the resident memory of each server's
-process tree are reported too.
+client threads for ``seconds`` on cheap queries, on the HTML and Turtle documents of
+one recommendation, and on those of one state (a page of many queries).
+Start-up (to the first answer) and the memory of each server's process tree
+(RSS, and PSS, which counts pages shared between processes once) are reported
+too. A last row, waitress serving an app that answers at once, shows what the
+HTTP server alone costs: a floor for uprgraph's latency and throughput.
 """
 
 from __future__ import annotations
@@ -61,6 +65,8 @@ def query_mix(state: str, review: str, recommendation: str) -> dict[str, str]:
 
 
 AGGREGATES = ("counts-state", "theme-x-cycle", "facets")
+#: waitress with an app that answers at once: the HTTP server's own cost (a floor)
+FLOOR = "waitress, empty app"
 CHEAP = ("ask", "describe-one")
 
 
@@ -79,6 +85,7 @@ class Server:
     started: float
     ready_s: float = 0.0
     rss_mb: float = 0.0
+    pss_mb: float = 0.0
     version: str = ""
     latency: dict[str, dict[str, float]] = field(default_factory=dict)
     throughput: dict[str, float] = field(default_factory=dict)
@@ -100,8 +107,13 @@ def fetch(conn: http.client.HTTPConnection, path: str, accept: str) -> int:
     return resp.status
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants (from /proc)."""
+def tree_memory_mb(pid: int) -> tuple[float, float]:
+    """RSS and PSS of a process and all its descendants (from /proc), MiB.
+
+    RSS counts a page shared by several processes (workers forked from one that
+    loaded the data) once per process; PSS divides it among them, so the PSS sum
+    is what the tree holds.
+    """
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -111,17 +123,20 @@ def tree_rss_mb(pid: int) -> float:
                 continue
             ppid = int(stat.rsplit(")", 1)[1].split()[1])
             children.setdefault(ppid, []).append(int(entry.name))
-    total, todo = 0, [pid]
+    rss = pss = 0
+    todo = [pid]
     while todo:
         p = todo.pop()
         todo += children.get(p, [])
         try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Rss:"):
+                    rss += int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss += int(line.split()[1])
         except OSError:
             pass
-    return round(total / 1024, 1)
+    return round(rss / 1024, 1), round(pss / 1024, 1)
 
 
 def wait_ready(server: Server, timeout: float = 600) -> None:
@@ -149,12 +164,17 @@ def start(name: str, cmd: list[str], path: str, env: dict | None = None,
     return Server(name, port, path, proc, time.monotonic())
 
 
-def latency(server: Server, name: str, query: str, n: int) -> dict[str, float]:
+def latency(server: Server, name: str, query: str, n: int,
+            budget: float = 60.0) -> dict[str, float]:
+    """Median and 95th percentile of ``n`` requests (fewer, but at least 5, where ``n``
+    would take longer than ``budget`` seconds)."""
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=600)
     accept = _accept(query)
+    t0 = time.perf_counter()
     status = fetch(conn, server.url(query), accept)  # warm-up, and a check
     if status != 200:
         return {"error": f"HTTP {status}"}
+    n = min(n, max(5, int(budget / max(time.perf_counter() - t0, 1e-6))))
     times = []
     for _ in range(n):
         t0 = time.perf_counter()
@@ -163,7 +183,7 @@ def latency(server: Server, name: str, query: str, n: int) -> dict[str, float]:
     conn.close()
     times.sort()
     return {"median_ms": round(statistics.median(times), 2),
-            "p95_ms": round(times[min(len(times) - 1, int(len(times) * 0.95))], 2)}
+            "p95_ms": round(times[min(len(times) - 1, int(len(times) * 0.95))], 2), "n": n}
 
 
 def throughput(server: Server, paths: list[tuple[str, str]], seconds: float,
@@ -196,6 +216,21 @@ def throughput(server: Server, paths: list[tuple[str, str]], seconds: float,
     return round(sum(done) / (time.monotonic() - t0), 1)
 
 
+def floor_app(environ: dict, start_response) -> list[bytes]:
+    """The cheapest answer a WSGI app can give: what the HTTP server itself costs."""
+    body = b'{"head":{},"boolean":true}\n'
+    start_response("200 OK", [("Content-Type", "application/sparql-results+json"),
+                              ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def serve_floor(port: int) -> None:
+    """waitress, as ``uprgraph serve`` runs it, with :func:`floor_app`."""
+    from waitress import serve
+
+    serve(floor_app, host="127.0.0.1", port=port, threads=8, _quiet=True)
+
+
 def sample_nodes(store_path: Path) -> tuple[str, str, str]:
     """A state under review, one of its reviews and one recommendation of that review."""
     import pyoxigraph as ox
@@ -221,7 +256,8 @@ def versions() -> dict[str, str]:
     return found
 
 
-def run(project: Path, n: int, seconds: float, with_rdflib: bool) -> dict:
+def run(project: Path, n: int, seconds: float, with_rdflib: bool,
+        budget: float = 60.0) -> dict:
     current = (project / ".uprgraph" / "current").resolve()
     store, turtle = current / "store", current / "dumps" / "uprgraph.ttl"
     manifest = json.loads((current / "manifest.json").read_text())
@@ -234,6 +270,8 @@ def run(project: Path, n: int, seconds: float, with_rdflib: bool) -> dict:
           "127.0.0.1:{port}", "--union-default-graph"], "/query", {}),
         ("uprgraph disk", uprgraph, "/sparql", {**env, "UPRGRAPH_STORE": "oxigraph"}),
         ("uprgraph memory", uprgraph, "/sparql", {**env, "UPRGRAPH_STORE": "oxigraph-memory"}),
+        (FLOOR, [sys.executable, "-m", "bench.endpoint", "--floor", "{port}"], "/sparql",
+         {"PYTHONPATH": str(ROOT)}),
     ]
     rdflib_note = ""
     if with_rdflib:
@@ -249,25 +287,29 @@ def run(project: Path, n: int, seconds: float, with_rdflib: bool) -> dict:
             server = start(name, cmd, path, extra)
             servers.append(server)
             wait_ready(server)  # one at a time: start-up is not slowed by another's
-            server.rss_mb = tree_rss_mb(server.proc.pid)
-            print(f"{name}: first answer after {server.ready_s} s, {server.rss_mb} MB",
-                  flush=True)
+            server.rss_mb, server.pss_mb = tree_memory_mb(server.proc.pid)
+            print(f"{name}: first answer after {server.ready_s} s, RSS {server.rss_mb} MB, "
+                  f"PSS {server.pss_mb} MB", flush=True)
         for name, query in queries.items():
             for server in servers:
                 if server.name == "rdflib-endpoint" and name not in AGGREGATES:
                     continue
+                if server.name == FLOOR and name != "ask":
+                    continue
                 reps = max(3, n // 10) if server.name == "rdflib-endpoint" else n
-                server.latency[name] = latency(server, name, query, reps)
+                server.latency[name] = latency(server, name, query, reps, budget)
             print(name, {s.name: s.latency.get(name) for s in servers}, flush=True)
         cheap = [(s, [(s.url(queries[q]), _accept(queries[q])) for q in CHEAP])
                  for s in servers if s.name != "rdflib-endpoint"]
         for server, paths in cheap:
             server.throughput["cheap queries"] = throughput(server, paths, seconds)
             if server.name.startswith("uprgraph"):
-                state = queries["ask"].split("<")[1].split(">")[0].replace(BASE + "id/", "")
-                docs = [(f"/doc/{state}", "text/html"), (f"/doc/{state}.ttl", "text/turtle")]
-                server.throughput["documents"] = throughput(server, docs, seconds)
-            server.rss_mb = max(server.rss_mb, tree_rss_mb(server.proc.pid))
+                for label, query in (("documents", "describe-one"), ("state pages", "ask")):
+                    node = queries[query].split("<")[1].split(">")[0].replace(BASE + "id/", "")
+                    docs = [(f"/doc/{node}", "text/html"), (f"/doc/{node}.ttl", "text/turtle")]
+                    server.throughput[label] = throughput(server, docs, seconds)
+            rss, pss = tree_memory_mb(server.proc.pid)
+            server.rss_mb, server.pss_mb = max(server.rss_mb, rss), max(server.pss_mb, pss)
             print(server.name, server.throughput, flush=True)
     finally:
         for server in servers:
@@ -281,6 +323,7 @@ def run(project: Path, n: int, seconds: float, with_rdflib: bool) -> dict:
         "queries": queries,
         "n": n,
         "servers": {s.name: {"first_answer_s": s.ready_s, "rss_tree_mb": s.rss_mb,
+                             "pss_tree_mb": s.pss_mb,
                              "latency": s.latency, "throughput_rps": s.throughput}
                     for s in servers},
         "notes": [rdflib_note] if rdflib_note else [],
@@ -305,13 +348,20 @@ def table(result: dict) -> str:
                               f"{m['median_ms'] / ref[q]['median_ms']:.2f}")
         lines.append(f"| {q} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
     lines.append("")
-    lines.append("| server | first answer s | process tree RSS MB | cheap queries req/s "
-                 "(16 clients) | documents req/s |")
-    lines.append("|---|---|---|---|---|")
+    lines.append("| server | first answer s | process tree RSS / PSS MB | PSS MB per "
+                 "million triples | cheap queries req/s (16 clients) | / oxigraph | "
+                 "documents req/s | state pages req/s |")
+    lines.append("|---|---|---|---|---|---|---|---|")
+    ref_rps = servers["oxigraph serve-read-only"]["throughput_rps"].get("cheap queries")
+    millions = result["triples"] / 1e6
     for s, v in servers.items():
         t = v["throughput_rps"]
-        lines.append(f"| {s} | {v['first_answer_s']} | {v['rss_tree_mb']} | "
-                     f"{t.get('cheap queries', '-')} | {t.get('documents', '-')} |")
+        cheap = t.get("cheap queries")
+        ratio = f"{cheap / ref_rps:.2f}" if cheap and ref_rps else "-"
+        pss = v.get("pss_tree_mb", 0.0)
+        lines.append(f"| {s} | {v['first_answer_s']} | {v['rss_tree_mb']} / {pss} | "
+                     f"{pss / millions:.0f} | {cheap or '-'} | {ratio} | "
+                     f"{t.get('documents', '-')} | {t.get('state pages', '-')} |")
     return "\n".join(lines)
 
 
@@ -335,8 +385,18 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=5, help="each throughput run")
     ap.add_argument("--rdflib-endpoint", action="store_true",
                     help="also measure rdflib-endpoint on the aggregates")
+    ap.add_argument("--budget", type=float, default=60.0,
+                    help="seconds per query and server: fewer requests (at least 5) beyond it")
+    ap.add_argument("--floor", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    ap.add_argument("--out", type=Path, help="also write the JSON here")
     args = ap.parse_args()
-    result = run(args.project or bundled_project(), args.n, args.seconds, args.rdflib_endpoint)
+    if args.floor:
+        serve_floor(args.floor)
+        return
+    result = run(args.project or bundled_project(), args.n, args.seconds, args.rdflib_endpoint,
+                 args.budget)
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=2))
     print(table(result))
     print(json.dumps(result, indent=2))
 

@@ -6,6 +6,7 @@ import re
 from dataclasses import fields
 from pathlib import Path
 
+import click
 import pytest
 
 from uprgraph.cli import main
@@ -19,7 +20,7 @@ def test_every_setting_is_documented(name):
     assert f"`{name}`" in README, f"setting {name!r} is missing from README.md (Settings)"
 
 
-@pytest.mark.parametrize("command", sorted(main.commands))
+@pytest.mark.parametrize("command", main.list_commands(click.Context(main)))
 def test_every_command_is_documented(command):
     assert f"`uprgraph {command}" in README, f"command {command!r} is missing from README.md"
 

@@ -128,6 +128,23 @@ def test_count_mismatch_is_refused(damaged):
     assert "its manifest says" in _start(settings)
 
 
+def test_count_mismatch_is_refused_after_a_good_start(damaged):
+    """The store's count is remembered once its files are verified; a manifest changed
+    later is still compared with it, and a store changed later fails its checksums."""
+    import json
+
+    from uprgraph.web import create_app
+
+    settings, rel = damaged
+    create_app(settings).extensions["uprgraph"].close()
+    manifest = json.loads((rel / "manifest.json").read_text())
+    manifest["store_quads"] = manifest.get("store_quads", manifest["triples"]) - 1
+    (rel / "manifest.json").write_text(json.dumps(manifest))
+    assert "its manifest says" in _start(settings)
+    _flip(max((rel / "store").glob("*.sst"), key=lambda p: p.stat().st_size))
+    assert "checksum" in _start(settings)
+
+
 def test_cli_says_one_line(damaged):
     settings, rel = damaged
     _flip(max((rel / "store").glob("*.sst"), key=lambda p: p.stat().st_size))

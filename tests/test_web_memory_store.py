@@ -63,3 +63,27 @@ def test_memory_mode_serves_with_row_cap_and_timeout(make_live):
         time.sleep(0.5)
     for _ in range(3):
         assert server.query(ASK).status == 200
+
+
+def test_memory_workers_share_one_load_and_survive_losing_it(make_live):
+    """The data is loaded by one process and the workers are forked from it; if that
+    process dies, the next worker needed loads the data again and queries go on."""
+    server = make_live(store="oxigraph-memory", query_workers=2)
+    pool = server.app.extensions["uprgraph"].executor
+    assert server.query(ASK).status == 200
+    loader = pool._zygote.process
+    workers = list(pool._all)
+    assert workers and all(w.process.pid != loader.pid for w in workers)
+    for w in workers:  # each worker is a child of the one process that loaded the data
+        stat = open(f"/proc/{w.process.pid}/stat").read()
+        assert int(stat.rsplit(")", 1)[1].split()[1]) == loader.pid
+    loader.kill()
+    loader.wait()
+    for w in workers:  # every worker, the spare too, is killed: a new loader is needed
+        w.process.kill()
+        w.process.wait(10)
+    end = time.monotonic() + 60
+    while server.query(ASK).status != 200:
+        assert time.monotonic() < end, "no worker answered after the loader died"
+        time.sleep(0.5)
+    assert pool._zygote.process.pid != loader.pid

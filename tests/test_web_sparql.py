@@ -49,6 +49,25 @@ def test_get_post_form_and_post_direct_agree(live):
     assert by_get.header("Access-Control-Allow-Origin") == "*"
 
 
+@pytest.mark.parametrize(("query", "accept"), [
+    (ASK, "application/sparql-results+json"), (ALL, "text/csv"), (DESCRIBE, "text/turtle"),
+    ("SELECT * WHERE { ?s ?p }", "application/sparql-results+json"),  # a syntax error
+    ("SELECT * WHERE { ?s ?p ?o } ORDER BY (1/0", None),
+])
+def test_a_plain_get_answers_as_a_post(live, query, accept):
+    """A GET with only ``query`` is answered without the web framework: status, headers
+    and body are the same as for the same query POSTed (which goes through it)."""
+    extra = {"Accept": accept} if accept else {}
+    by_get = live.query(query, accept)
+    by_post = live.request("POST", "/sparql", query, {**DIRECT, **extra})
+    assert by_get.status == by_post.status
+    assert by_get.body == by_post.body
+    for name in ("Content-Type", "Content-Length", "Access-Control-Allow-Origin",
+                 "Access-Control-Expose-Headers", "Vary", "X-SPARQL-Truncated",
+                 "X-SPARQL-Max-Rows", "Warning"):
+        assert by_get.header(name) == by_post.header(name), name
+
+
 @pytest.mark.parametrize(("accept", "media", "check"), [
     ("application/sparql-results+json", "application/sparql-results+json",
      lambda b: len(json.loads(b)["results"]["bindings"]) == 4),

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .build import BuildError, build
 from .config import ConfigError, Settings, load_settings
 from .release import ReleaseError, current
 from .store.base import QuerySyntaxError, StoreError
@@ -29,7 +29,23 @@ def settings_from(ctx: click.Context) -> Settings:
     return ctx.obj
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A command group whose ``lazy`` commands are imported only when asked for."""
+
+    def __init__(self, *args: object, **kw: object) -> None:
+        super().__init__(*args, **kw)  # type: ignore[arg-type]
+        self.lazy: dict[str, Callable[[], click.Command]] = {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            self.add_command(self.lazy[cmd_name](), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="uprgraph")
 @PROJECT_OPTION
 @BASE_OPTION
@@ -47,6 +63,8 @@ def main(ctx: click.Context, project_dir: Path | None, base_iri: str | None) -> 
 @click.pass_obj
 def build_command(settings: Settings, quiet: bool) -> None:
     """Validate the sources and publish a new release (dumps, description, store)."""
+    from .build import BuildError, build  # here: ``serve`` starts without the build's imports
+
     progress = not quiet and sys.stderr.isatty()
     say = (lambda _m: None) if quiet else (lambda m: click.echo(m, err=True))
     try:
@@ -88,20 +106,43 @@ def query_command(settings: Settings, sparql: str | None, query_file, output: st
         raise click.ClickException(f"the query does not parse: {exc}") from exc
 
 
-def _register() -> None:
-    """Commands that live beside the part of the code they drive."""
-    from .linking.commands import evaluate_command
-    from .links.commands import links, vocab
-    from .publish import publish_command
-    from .sources.commands import import_
+def _serve() -> click.Command:
     from .web.commands import serve
 
-    links.add_command(evaluate_command)
-    for command in (serve, import_, vocab, links, publish_command):
-        main.add_command(command)
+    return serve
 
 
-_register()
+def _import() -> click.Command:
+    from .sources.commands import import_
+
+    return import_
+
+
+def _vocab() -> click.Command:
+    from .links.commands import vocab
+
+    return vocab
+
+
+def _links() -> click.Command:
+    from .linking.commands import evaluate_command
+    from .links.commands import links
+
+    if "evaluate" not in links.commands:
+        links.add_command(evaluate_command)
+    return links
+
+
+def _publish() -> click.Command:
+    from .publish import publish_command
+
+    return publish_command
+
+
+#: commands that live beside the part of the code they drive, imported when used
+#: (``uprgraph serve`` starts without loading the build's and the linking's libraries)
+main.lazy.update({"serve": _serve, "import": _import, "vocab": _vocab, "links": _links,
+                  "publish": _publish})
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -48,7 +48,8 @@ class Settings:
     #: largest accepted request body, in bytes
     max_request_bytes: int = 1_000_000
     #: store backend for serving: "oxigraph" (default, on disk), "oxigraph-memory" (the
-    #: release loaded into each query worker's memory), "memory" (rdflib) or "remote"
+    #: release loaded into memory once; query workers are forked from it), "memory"
+    #: (rdflib) or "remote"
     store: str = "oxigraph"
     #: remote SPARQL store: query and Graph Store Protocol endpoints
     remote_query_url: str = ""

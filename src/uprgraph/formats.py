@@ -12,8 +12,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
-from werkzeug.datastructures import MIMEAccept
-from werkzeug.http import parse_accept_header
 
 
 @dataclass(frozen=True)
@@ -121,6 +119,10 @@ def negotiate(accept: str | None, offered: tuple[Format, ...] | list[Format]) ->
 def _best(accept: str, offered: tuple[tuple[str, ...], ...]) -> int | None:
     """The index of the offered media types that ``accept`` prefers (clients repeat their
     Accept headers, so the parse is cached)."""
+    # imported here: query workers use this module and start faster without werkzeug
+    from werkzeug.datastructures import MIMEAccept
+    from werkzeug.http import parse_accept_header
+
     parsed = parse_accept_header(accept, MIMEAccept)
     best, best_q, best_rank = None, 0.0, len(offered)
     for rank, media_types in enumerate(offered):

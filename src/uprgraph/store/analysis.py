@@ -93,8 +93,10 @@ class QueryInfo:
         return None
 
 
+@lru_cache(maxsize=1024)
 def analyse(text: str) -> QueryInfo:
-    """Classify a query; the store's parser still reports syntax errors itself."""
+    """Classify a query; the store's parser still reports syntax errors itself (cached by
+    text: clients and pages repeat their queries)."""
     ws = words(text)
     # The prologue has only BASE and PREFIX (whose IRIs and names are skipped).
     first = next((w for w in ws if w not in ("BASE", "PREFIX")), None)

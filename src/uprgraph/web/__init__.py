@@ -31,6 +31,7 @@ def create_app(
     from ..config import load_settings
     from . import dumps, pages, resources, sparql
     from .context import bp as context_bp
+    from .fastpath import FastSparql
     from .render import error_response
     from .site import Site
 
@@ -52,6 +53,7 @@ def create_app(
         app.register_blueprint(bp)
     app.register_blueprint(context_bp)  # /def/context.jsonld, the JSON-LD context
     app.register_error_handler(HTTPException, error_response)
+    app.wsgi_app = FastSparql(app.wsgi_app, app, site)  # type: ignore[method-assign]
     if settings.forwarded_hops > 0:
         hops = settings.forwarded_hops
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

@@ -40,47 +40,62 @@ class Empty(Exception):
     """No worker came free in time."""
 
 
-class Idle(Generic[T]):
-    """Idle workers, each handed to the waiting request with the best (lowest) priority,
-    first come first served within a priority."""
+class _Waiter(Generic[T]):
+    __slots__ = ("event", "item", "gone")
 
     def __init__(self) -> None:
-        self._cond = threading.Condition()
+        self.event = threading.Event()
+        self.item: T | None = None
+        self.gone = False
+
+
+class Idle(Generic[T]):
+    """Idle workers, each handed to the waiting request with the best (lowest) priority,
+    first come first served within a priority.
+
+    A worker put back goes straight to that one waiter, which alone is woken (waking
+    every waiting thread to let one of them win costs the whole process CPU when many
+    requests queue for few workers).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
         self._items: list[T] = []
-        self._waiting: list[tuple[int, int]] = []
+        self._waiting: list[tuple[int, int, _Waiter[T]]] = []
         self._tickets = itertools.count()
 
     def put(self, item: T) -> None:
-        with self._cond:
+        with self._lock:
+            while self._waiting:
+                waiter = heapq.heappop(self._waiting)[2]
+                if not waiter.gone:
+                    waiter.item = item
+                    waiter.event.set()
+                    return
             self._items.append(item)
-            self._cond.notify_all()
 
     def get(self, priority: int, timeout: float) -> T:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            me = (priority, next(self._tickets))
-            heapq.heappush(self._waiting, me)
-            try:
-                while not (self._items and self._waiting[0] == me):
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        raise Empty
-                    self._cond.wait(remaining)
+        with self._lock:
+            if self._items:  # then nobody is waiting: a put hands its item to a waiter
                 return self._items.pop()
-            finally:
-                self._waiting.remove(me)
-                heapq.heapify(self._waiting)
-                self._cond.notify_all()
+            waiter: _Waiter[T] = _Waiter()
+            heapq.heappush(self._waiting, (priority, next(self._tickets), waiter))
+        waiter.event.wait(timeout)
+        with self._lock:
+            if waiter.item is not None:  # handed over (perhaps just as the wait ended)
+                return waiter.item
+            waiter.gone = True
+        raise Empty
 
     def drain(self) -> list[T]:
-        with self._cond:
+        with self._lock:
             items, self._items = self._items, []
             return items
 
     @property
     def queue(self) -> list[T]:
         """The idle items now (a copy)."""
-        with self._cond:
+        with self._lock:
             return list(self._items)
 
 

@@ -168,7 +168,7 @@ def run_job(store: Any, job: Job) -> tuple[str, Any]:
     return "ok", rendered
 
 
-def _confine(spec: StoreSpec, limits: Limits) -> str | None:
+def confine(spec: StoreSpec, limits: Limits) -> str | None:
     """Apply ``limits`` to this process; the network defence in place (None: none)."""
     from .confine import isolate_network, limit_memory
 
@@ -181,13 +181,18 @@ def _confine(spec: StoreSpec, limits: Limits) -> str | None:
 
 def _worker_main(spec: StoreSpec, limits: Limits,
                  conn: Connection) -> None:  # pragma: no cover - subprocess
-    defence = _confine(spec, limits)
+    defence = confine(spec, limits)
     try:
         store = spec.open()
     except (StoreError, OSError, RuntimeError, MemoryError) as exc:  # RocksDB: RuntimeError
         conn.send(("dead", str(exc)))
         return
     conn.send(("ready", defence))
+    serve_jobs(store, conn)
+
+
+def serve_jobs(store: Any, conn: Connection) -> None:  # pragma: no cover - subprocess
+    """A worker's loop: answer jobs from ``conn`` until it closes or sends None."""
     while True:
         try:
             job = conn.recv()

@@ -27,6 +27,7 @@ from .executor import (
     StoreSpec,
     TooLarge,
 )
+from .zygote import Forked, Zygote
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +43,20 @@ class _Worker:
     caller's ``__main__`` and behaves the same under waitress, gunicorn or tests.
     """
 
-    def __init__(self, spec: StoreSpec, limits: Limits) -> None:
+    def __init__(self, spec: StoreSpec, limits: Limits, zygote: Zygote | None = None) -> None:
         ours, theirs = socket.socketpair()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "uprgraph.web.executor", str(theirs.fileno())],
-            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, close_fds=True)
-        theirs.close()
-        self.conn = Connection(ours.detach())
-        self.conn.send((spec, limits))
+        self.process: subprocess.Popen | Forked
+        if zygote is not None:  # forked from the process holding the loaded store
+            self.process = zygote.fork(theirs)
+            theirs.close()
+            self.conn = Connection(ours.detach())
+        else:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "uprgraph.web.executor", str(theirs.fileno())],
+                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, close_fds=True)
+            theirs.close()
+            self.conn = Connection(ours.detach())
+            self.conn.send((spec, limits))
         self.ready = False
         #: how the worker is cut off from the network (None: it is not)
         self.defence: str | None = None
@@ -120,14 +127,18 @@ class QueryPool:
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._closed = False
+        #: in-memory stores are loaded once, by a zygote the workers are forked from
+        self._zygote = Zygote(spec, self.limits) if spec.kind == "oxigraph-memory" else None
         first = self._start()
-        others = [self._start() for _ in range(max(1, size) - 1)]
-        self._spare: _Worker | None = self._start()
+        self._spare: _Worker | None = None
         try:
             first.wait_ready()  # fail early (and clearly) if the store cannot be opened
         except StoreError:
             self.close()
             raise
+        # the others start once the first is ready, so they do not slow the first answer
+        others = [self._start() for _ in range(max(1, size) - 1)]
+        self._spare = self._start()
         #: how the workers are cut off from the network (None: they are not)
         self.defence = first.defence
         self._idle.put(first)
@@ -135,7 +146,10 @@ class QueryPool:
             self._enlist(worker)
 
     def _start(self) -> _Worker:
-        worker = _Worker(self.spec, self.limits)
+        if self._zygote is not None and not self._zygote.alive() and not self._closed:
+            log.warning("the process holding the loaded store had stopped; loading it again")
+            self._zygote = Zygote(self.spec, self.limits)
+        worker = _Worker(self.spec, self.limits, self._zygote)
         with self._lock:
             self._all.add(worker)
         return worker
@@ -327,6 +341,8 @@ class QueryPool:
             with self._lock:
                 self._all.discard(worker)
             worker.stop()
+        if self._zygote is not None:
+            self._zygote.stop()
 
     @property
     def busy(self) -> int:
@@ -341,3 +357,5 @@ class QueryPool:
             self._all.clear()
         for worker in workers:
             worker.stop()
+        if self._zygote is not None:
+            self._zygote.stop()

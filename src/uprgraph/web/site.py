@@ -20,6 +20,7 @@ import os
 import tempfile
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,12 +35,15 @@ from ..release import layout
 from ..release.describe import describe
 from ..release.dumps import QUADS_DUMP, Dump
 from ..store.base import StoreError
+from .checks import check_release
 from .executor import InlineExecutor, Job, Limits, StoreSpec
 from .pool import QueryPool
 
 log = logging.getLogger(__name__)
 #: how often (seconds) requests look whether ``current`` points to a new release
 CHECK_SECONDS = 0.5
+#: checks a release's store while its workers start
+_CHECKER = ThreadPoolExecutor(1, thread_name_prefix="uprgraph-release-check")
 #: longest wait for the requests and queries of a replaced release to finish
 RETIRE_SECONDS = 600.0
 
@@ -220,33 +224,42 @@ class Site:
     def spec(self) -> StoreSpec:
         return self.served.spec
 
-    def pin(self) -> None:
-        """Before a request: notice a new release, and pin the one served now."""
+    def acquire(self) -> Served:
+        """Notice a new release, and hold the one served now until :meth:`let_go`."""
         self._follow()
         with self._lock:
             served = self._served
             served.users += 1
-        g.uprgraph_served = served
+        return served
+
+    def let_go(self, served: Served) -> None:
+        with self._lock:
+            served.users -= 1
+
+    def pin(self) -> None:
+        """Before a request: hold the release served now for the whole request."""
+        g.uprgraph_served = self.acquire()
 
     def unpin(self, _exc: BaseException | None = None) -> None:
         served = g.pop("uprgraph_served", None)
         if served is not None:
-            with self._lock:
-                served.users -= 1
+            self.let_go(served)
 
     def run(self, query: str, fmt: str, internal: bool = True, client: str | None = None,
-            **kw: object):
+            served: Served | None = None, **kw: object):
         """Run a query through the executor (timeout, worker process); returns an Answer.
 
         ``internal``: a query of the server's own pages, served before clients' queries;
-        ``client``: the address of who asks (see :mod:`.admission`).
+        ``client``: the address of who asks (see :mod:`.admission`); ``served``: the
+        release held by a request outside Flask (the pinned one otherwise).
         """
         prefixes = tuple(self.prefixes.items()) if fmt in ("turtle", "trig") else ()
         # relative IRIs (``PREFIX upr: <def/upr#>``, as in queries/) resolve against the
         # data's base; on the query's first line, so error line numbers stay right
         query = f"BASE <{self.iris.base}> {query}"
         job = Job(query, fmt, prefixes=prefixes, **kw)  # type: ignore[arg-type]
-        return self.executor.run(job, internal=internal, client=client)
+        executor = (served or self.served).executor
+        return executor.run(job, internal=internal, client=client)
 
     # -- following ``current`` ---------------------------------------------------
     def _follow(self) -> None:
@@ -297,9 +310,11 @@ class Site:
         lease = None
         if release is not None and release.path is not None:
             lease = layout.hold(s, release.path)
+        checked: Future[None] | None = None
         try:
             if release is not None and release.path is not None:
-                check_release(release)
+                # checked while the workers start (both read the store; neither waits)
+                checked = _CHECKER.submit(check_release, release)
             files = [s.path(f) for f in s.data_files]
             for f in files:
                 if not f.is_file():
@@ -318,8 +333,22 @@ class Site:
             except BaseException:
                 if tmp is not None:
                     tmp.cleanup()
+                damage = checked.exception() if checked is not None else None
+                if isinstance(damage, StoreError):  # the clearer reason
+                    raise damage from None
                 raise
+            if checked is not None:
+                try:
+                    checked.result()
+                except BaseException:
+                    executor.close()
+                    if tmp is not None:
+                        tmp.cleanup()
+                    raise
         except BaseException:
+            if checked is not None:
+                checked.cancel()
+                wait([checked])
             if lease is not None:
                 layout.let_go(lease)
             raise
@@ -395,25 +424,3 @@ class Site:
 
     def close(self) -> None:
         self._served.close()
-
-
-def check_release(release: Release) -> None:
-    """Refuse a damaged release: its store's files against their checksums, then the number
-    of quads against the manifest's. One line saying what is wrong (StoreError)."""
-    assert release.path is not None
-    store = release.store_path
-    if store is None or not store.is_dir():
-        return
-    problem = layout.verify_store(release.path)
-    if problem:
-        raise StoreError(f"release {release.id} is damaged: {problem}; "
-                         "rebuild it with `uprgraph build`")
-    expected = release.manifest.get("store_quads", release.manifest.get("triples"))
-    try:
-        found = len(ox.Store.read_only(str(store)))
-    except (OSError, RuntimeError) as exc:  # RocksDB reports corruption as RuntimeError
-        raise StoreError(f"release {release.id} is damaged: its store cannot be read "
-                         f"({exc}); rebuild it with `uprgraph build`") from None
-    if expected is not None and found != int(expected):
-        raise StoreError(f"release {release.id} is damaged: its store holds {found} quads, "
-                         f"its manifest says {expected}; rebuild it with `uprgraph build`")

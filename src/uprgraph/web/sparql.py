@@ -144,24 +144,9 @@ def answer(query: str, defaults: list[str] | None, named: list[str] | None) -> R
           "max_rows": site.settings.max_rows}
     try:
         result = site.run(query, wire.name, internal=False, client=request.remote_addr, **kw)
-    except QueryError as exc:
-        if exc.kind == "syntax":
-            raise WebError(400, f"syntax error in the query: {exc}") from None
-        if exc.kind == "format":
-            raise WebError(406, f"{exc}; offered for this query: "
-                           + ", ".join(f.media_type for f in offered)) from None
-        if uses_service(query):  # the worker had no network to reach it with
-            raise WebError(400, NO_SERVICE) from None
-        if exc.kind == "evaluation" and not _STORE_TROUBLE.search(str(exc)):
-            raise WebError(400, f"the query could not be evaluated: {exc}") from None
-        raise store_failure(exc) from None
-    except (QueryTimeout, Busy, TooLarge, StoreError) as exc:
-        raise store_failure(exc) from None
-    headers = {**CORS, "Vary": "Accept"}
-    if result.truncated:
-        n = site.settings.max_rows
-        headers.update({"X-SPARQL-Truncated": "true", "X-SPARQL-Max-Rows": str(n),
-                        "Warning": f'199 - "results truncated to the first {n} rows"'})
+    except (QueryError, QueryTimeout, Busy, TooLarge, StoreError) as exc:
+        raise query_failure(exc, query, offered) from None
+    headers = answer_headers(result.truncated, site.settings.max_rows)
     if fmt is HTML:
         return _results_page(query, result.kind, result.read(), result.truncated, headers)
     if result.body is not None:  # one piece with a Content-Length: no chunked encoding
@@ -169,6 +154,30 @@ def answer(query: str, defaults: list[str] | None, named: list[str] | None) -> R
     resp = Response(result, content_type=content_type(fmt), headers=headers)
     resp.call_on_close(result.close)
     return resp
+
+
+def answer_headers(truncated: bool, max_rows: int) -> dict[str, str]:
+    """The headers of a query's answer: CORS, Vary, and the row cap when it cut the rows."""
+    headers = {**CORS, "Vary": "Accept"}
+    if truncated:
+        headers.update({"X-SPARQL-Truncated": "true", "X-SPARQL-Max-Rows": str(max_rows),
+                        "Warning": f'199 - "results truncated to the first {max_rows} rows"'})
+    return headers
+
+
+def query_failure(exc: Exception, query: str, offered: tuple[formats.Format, ...]) -> WebError:
+    """The HTTP error for a query that was sent to the store and not answered."""
+    if isinstance(exc, QueryError):
+        if exc.kind == "syntax":
+            return WebError(400, f"syntax error in the query: {exc}")
+        if exc.kind == "format":
+            return WebError(406, f"{exc}; offered for this query: "
+                            + ", ".join(f.media_type for f in offered))
+        if uses_service(query):  # the worker had no network to reach it with
+            return WebError(400, NO_SERVICE)
+        if exc.kind == "evaluation" and not _STORE_TROUBLE.search(str(exc)):
+            return WebError(400, f"the query could not be evaluated: {exc}")
+    return store_failure(exc)
 
 
 def store_failure(exc: Exception) -> WebError:
