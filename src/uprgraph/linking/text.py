@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 #: treaty and body acronyms as UPR recommendations use them, spelt out
 ACRONYMS: dict[str, str] = {
@@ -94,7 +95,16 @@ _INSTRUMENT = re.compile(r"\b(?:ratif\w*|accede|accession|sign\w*|protocol|conve
 
 def instruments(text: str) -> frozenset[str]:
     """The instruments a recommendation to ratify or accede names (empty if it asks no such)."""
-    norm = normalise(text)
+    return named_instruments(normalise(text))
+
+
+def named_instruments(norm: str) -> frozenset[str]:
+    """:func:`instruments` of a text already normalised (:func:`normalise`)."""
     if not _INSTRUMENT.search(norm):
         return frozenset()
     return frozenset(n for n, p in _TREATY_PATTERNS.items() if p.search(norm))
+
+
+def normalised(texts: Iterable[str]) -> dict[str, str]:
+    """Each distinct text -> :func:`normalise` of it (repeated texts normalised once)."""
+    return {t: normalise(t) for t in set(texts)}
