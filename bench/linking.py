@@ -2,17 +2,22 @@
 sessions 1-13 and 18-20 (plus Slovenia's two OHCHR matrices, so that the classifier has
 tagged recommendations to learn from).
 
-    python -m bench.linking [--data ../shared/data] [--project DIR] [--build] [--out F.json]
+    python -m bench.linking [--data ../shared/data] [--project DIR] [--build]
+                            [--synthetic N] [--out F.json]
 
 Each case runs in its own process so its peak memory (ru_maxrss) is its own:
 
 - rdflib_parse: rdflib parse of the imported N-Triples into one graph (a plain parse of
   the same data, for scale);
 - reference: the imported N-Triples bulk-loaded into an in-memory pyoxigraph store, one
-  named graph per file (what the build hands the linking step);
+  named graph per file (what the build hands the linking step), in a process that has
+  imported the build and its libraries;
 - linking: the same load, then the linking step split into reading the recommendations
   (pattern lookups on the store), normalising the texts, recurrence, source matching,
   suggestions and writing the links graph.
+
+With ``--synthetic N``, the linking of ``python -m bench``'s N synthetic recommendations
+too (made from its CSV, without importing them): does the step scale?
 
 Reported: seconds, peak RSS, and the linking's time and memory as ratios to the
 references (memory: the peak over the reference's). With ``--build``, a whole
@@ -67,6 +72,8 @@ def _rdflib(project: str, queue: mp.Queue) -> None:
 
 
 def _reference(project: str, queue: mp.Queue) -> None:
+    import uprgraph.build  # noqa: F401  (the libraries a build process has loaded)
+
     start = time.perf_counter()
     store = _store(Path(project))
     queue.put({"load_s": round(time.perf_counter() - start, 2), "quads": len(store),
@@ -74,6 +81,7 @@ def _reference(project: str, queue: mp.Queue) -> None:
 
 
 def _linking(project: str, queue: mp.Queue) -> None:
+    import uprgraph.build  # noqa: F401
     from uprgraph.config import load_settings
     from uprgraph.linking import link_recs
     from uprgraph.linking.corpus import read
@@ -105,6 +113,45 @@ def _linking(project: str, queue: mp.Queue) -> None:
         "peak_rss_before_linking_mb": before,
         "peak_rss_mb": _peak_mb(),
     })
+
+
+def _synthetic(rows_csv: str, queue: mp.Queue) -> None:
+    """The linking of ``python -m bench``'s synthetic recommendations (random words of the
+    real texts, four cycles per state), read from its CSV rather than imported."""
+    import csv
+
+    import uprgraph.build  # noqa: F401
+    from bench.__main__ import CYCLES
+    from uprgraph.iris import IRIs
+    from uprgraph.linking import link_recs
+    from uprgraph.linking.corpus import Rec
+
+    iris = IRIs()
+    with open(rows_csv, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    recs = sorted((Rec(iri=f"{iris.base}id/recommendation/synthetic/{i:06d}", state=row["To"],
+                       cycle=next(c for c, (a, b) in enumerate(CYCLES, 1)
+                                  if a <= int(row["Session"]) <= b),
+                       session=int(row["Session"]), text=row["Text"],
+                       recommending=(row["From"],), response=row["Response"],
+                       format="upr-info", source=f"{iris.base}id/import/synthetic")
+                   for i, row in enumerate(rows)), key=lambda r: r.iri)
+    del rows
+    before = _peak_mb()
+    split: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        split[name] = round(now - clock, 2)
+        clock = now
+
+    linked = link_recs(recs, iris, lap)
+    queue.put({"recommendations": len(recs), "recurrence_links": len(linked.recurrences),
+               "link_triples": len(linked.quads), "linking_s": round(sum(split.values()), 2),
+               "split_s": split, "peak_rss_before_linking_mb": before,
+               "peak_rss_mb": _peak_mb()})
 
 
 def _build(project: str, queue: mp.Queue) -> None:
@@ -147,6 +194,8 @@ def main() -> None:
                         help="a project whose data/imported/ already holds the imports")
     parser.add_argument("--build", action="store_true", help="also time a whole build")
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON")
+    parser.add_argument("--synthetic", type=int, default=0,
+                        help="also link this many synthetic recommendations (python -m bench's)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-linking-") as tmp:
         project = args.project or Path(tmp)
@@ -164,6 +213,13 @@ def main() -> None:
             "linking_extra_peak_memory_mb": round(link["peak_rss_mb"] - ref["peak_rss_mb"], 1),
             "peak_memory_per_reference": round(link["peak_rss_mb"] / ref["peak_rss_mb"], 3),
         }
+        if args.synthetic:
+            from bench.__main__ import synthetic_csv
+
+            rows = synthetic_csv(sorted((args.data / "upr-info").glob("*.csv")),
+                                 args.synthetic, Path(tmp) / "synthetic.csv")
+            figures["synthetic"] = _in_child(_synthetic, rows)
+            print("synthetic:", json.dumps(figures["synthetic"]), flush=True)
         if args.build:
             built = figures["build"] = _in_child(_build, project)
             figures["ratios"]["link_stage_share_of_build"] = round(

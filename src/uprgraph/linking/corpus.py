@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from sys import intern
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
@@ -71,9 +72,10 @@ def read(store: ox.Store, iris: IRIs, exclude: Iterable[Node] = frozenset()) -> 
     uhri_prefix = str(iris.theme("uhri-2014", "x"))[:-1]
 
     def values(predicate: URIRef) -> dict[str, list[str]]:
+        # interned: a recommendation's IRI and a state's are each held once, not per quad
         found: dict[str, list[str]] = defaultdict(list)
         for quad in store.quads_for_pattern(None, ox.NamedNode(str(predicate)), None):
-            found[quad.subject.value].append(quad.object.value)
+            found[intern(quad.subject.value)].append(intern(quad.object.value))
         return found
 
     def one(predicate: URIRef) -> dict[str, str]:

@@ -67,16 +67,19 @@ def find(recs: list[Rec], threshold: float = THRESHOLD, per_review: int = PER_RE
         matrix = counts.vectors(rows)
         cycles = sorted({r.cycle for r in mine})
         index = {c: [i for i, r in enumerate(mine) if r.cycle == c] for c in cycles}
+        parts = {c: matrix.part(index[c]) for c in cycles}
+        iris = {c: [mine[i].iri for i in index[c]] for c in cycles}
+        treaties = {c: named[[rows[i] for i in index[c]]] for c in cycles}
         for pos, later_cycle in enumerate(cycles[1:], start=1):
+            later = parts[later_cycle]
             for earlier_cycle in cycles[:pos]:
-                earlier = index[earlier_cycle]
-                named_earlier = named[[rows[j] for j in earlier]]
-                for start in range(0, len(index[later_cycle]), CHUNK):
-                    later = index[later_cycle][start:start + CHUNK]
-                    scores = matrix.scores(later, earlier)
-                    _penalise(scores, named[[rows[i] for i in later]], named_earlier)
-                    found += _best(scores, threshold, per_review,
-                                   [mine[i].iri for i in later], [mine[j].iri for j in earlier])
+                for start in range(0, len(later), CHUNK):
+                    block = slice(start, start + CHUNK)
+                    chunk = later if len(later) <= CHUNK else later.part(block)
+                    scores = chunk.scores(parts[earlier_cycle])
+                    _penalise(scores, treaties[later_cycle][block], treaties[earlier_cycle])
+                    found += _best(scores, threshold, per_review, iris[later_cycle][block],
+                                   iris[earlier_cycle])
     found.sort(key=lambda r: (r.later, -r.score, r.earlier))
     return found
 

@@ -20,11 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import (
-    ENGLISH_STOP_WORDS,
-    CountVectorizer,
-    TfidfTransformer,
-)
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 from .text import normalise
 
@@ -41,9 +37,46 @@ def analyse(text: str) -> list[str]:
 def char_grams(text: str) -> list[str]:
     """Character 4-grams within words padded by a space: scikit-learn's ``char_wb``
     analyser for texts already normalised (a word shorter than 4 with its padding
-    counts once, whole), as one comprehension instead of a loop per word."""
+    counts once, whole). :func:`char_counts` counts the same, faster."""
     return [w[i:i + 4] for w in (f" {word} " for word in text.split())
             for i in range(max(len(w) - 3, 1))]
+
+
+_SPACE = ord(" ")
+#: texts whose windows are sorted at once (bounds the memory of the sort)
+_BATCH = 4096
+
+
+def char_counts(normalised: Sequence[str]) -> sparse.csr_matrix:
+    """:func:`char_grams` counts of each text, one row per text, with numpy: each 4-gram
+    of ASCII is a 32-bit number, so the texts are counted by one sort of their windows
+    rather than a dictionary lookup per gram (ten times faster on 30,000 texts)."""
+    docs, codes, counts = [], [], []
+    for first in range(0, len(normalised), _BATCH):
+        batch = normalised[first:first + _BATCH]
+        # every word padded by a space: " w1  w2 " (two spaces between words)
+        padded = [f" {t.replace(' ', '  ')} " for t in batch]
+        starts = np.cumsum([0] + [len(p) for p in padded])
+        a = np.frombuffer("".join(padded).encode("ascii"), dtype=np.uint8).astype(np.uint32)
+        window = (a[:-3] << 24) | (a[1:-2] << 16) | (a[2:-1] << 8) | a[3:]
+        # a window within one padded word has no space in its middle
+        whole = np.flatnonzero((a[1:-2] != _SPACE) & (a[2:-1] != _SPACE))
+        # a one-letter word is its padded self, " a ", once
+        single = np.flatnonzero((a[:-2] == _SPACE) & (a[1:-1] != _SPACE) & (a[2:] == _SPACE))
+        position = np.concatenate([whole, single])
+        code = np.concatenate([window[whole], (a[single] << 24) | (a[single + 1] << 16)
+                               | (a[single + 2] << 8)])
+        doc = np.searchsorted(starts, position + 1, side="right") - 1 + first
+        key, count = np.unique((doc.astype(np.int64) << 32) | code, return_counts=True)
+        docs.append(key >> 32)
+        codes.append(key & 0xFFFFFFFF)
+        counts.append(count.astype(np.int32))
+    code = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
+    _, column = np.unique(code, return_inverse=True)
+    return sparse.csr_matrix(
+        (np.concatenate(counts) if counts else code, (np.concatenate(docs) if docs else code,
+                                                      column)),
+        shape=(len(normalised), int(column.max(initial=-1)) + 1))
 
 
 @dataclass
@@ -53,10 +86,16 @@ class Vectors:
     words: sparse.csr_matrix
     chars: sparse.csr_matrix
 
-    def scores(self, rows: Sequence[int], cols: Sequence[int]) -> np.ndarray:
-        """Similarity of every text in ``rows`` to every text in ``cols`` (0 to 1)."""
-        word = (self.words[rows] @ self.words[cols].T).toarray()
-        char = (self.chars[rows] @ self.chars[cols].T).toarray()
+    def part(self, rows: Sequence[int] | slice) -> Vectors:
+        return Vectors(self.words[rows], self.chars[rows])
+
+    def __len__(self) -> int:
+        return self.words.shape[0]
+
+    def scores(self, other: Vectors) -> np.ndarray:
+        """Similarity of every text here to every text of ``other`` (0 to 1)."""
+        word = (self.words @ other.words.T).toarray()
+        char = (self.chars @ other.chars.T).toarray()
         return WORD_WEIGHT * word + (1 - WORD_WEIGHT) * char
 
 
@@ -74,15 +113,28 @@ class Counts:
 
     def vectors(self, rows: Sequence[int]) -> Vectors:
         """TF-IDF of the texts ``rows`` (repeats count as documents), fitted on them."""
-        return Vectors(*(TfidfTransformer(sublinear_tf=True).fit_transform(m[rows]).tocsr()
-                         for m in (self.words, self.chars)))
+        return Vectors(*(tfidf(m[rows]) for m in (self.words, self.chars)))
+
+
+def tfidf(counts: sparse.csr_matrix) -> sparse.csr_matrix:
+    """scikit-learn's ``TfidfTransformer(sublinear_tf=True)`` (smooth idf, L2 rows), over
+    the terms ``counts`` use, in a few array operations: the transformer's checks cost
+    more than the arithmetic on one state's rows, and a build has two hundred states."""
+    used, column = np.unique(counts.indices, return_inverse=True)
+    n = counts.shape[0]
+    df = np.bincount(column, minlength=len(used))
+    idf = np.log((1 + n) / (1 + df)) + 1
+    data = (np.log(counts.data) + 1) * idf[column]
+    rows = np.repeat(np.arange(n), np.diff(counts.indptr))
+    norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=n))
+    data /= norms[rows]  # a row without terms has no data to divide
+    return sparse.csr_matrix((data, column, counts.indptr.copy()), shape=(n, len(used)))
 
 
 def counts(normalised: Sequence[str]) -> Counts:
     """:class:`Counts` of texts already normalised (:func:`.text.normalise`)."""
-    words = CountVectorizer(analyzer=analyse, dtype=np.float64)
-    chars = CountVectorizer(analyzer=char_grams, dtype=np.float64)
-    return Counts(words.fit_transform(normalised).tocsr(), chars.fit_transform(normalised).tocsr())
+    words = CountVectorizer(analyzer=analyse, dtype=np.int32)
+    return Counts(words.fit_transform(normalised).tocsr(), char_counts(normalised))
 
 
 def vectors(texts: Sequence[str]) -> Vectors:

@@ -59,13 +59,17 @@ _ACRONYM = re.compile(r"\b(" + "|".join(re.escape(a) for a in sorted(ACRONYMS, k
                                                                           reverse=True)) + r")\b")
 
 
+#: ASCII (what is left after NFKD) other than letters, digits and "-" -> space, brackets too
+_NOT_WORD = {c: " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "-")}
+_BRACKETS = {ord(c): " " for c in '()[]"'}
+
+
 def normalise(text: str) -> str:
     """Lower-case ASCII words, acronyms spelt out, opening softeners dropped."""
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    text = re.sub(r"[()\[\]\"“”]", " ", text)
+    text = text.translate(_BRACKETS)
     text = _ACRONYM.sub(lambda m: ACRONYMS[m.group(1)], text)
-    text = re.sub(r"[^a-z0-9-]+", " ", text)
-    text = " ".join(text.split())
+    text = " ".join(text.translate(_NOT_WORD).split())
     stripped = _OPENERS.sub("", text)
     return stripped or text
 
