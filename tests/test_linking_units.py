@@ -9,7 +9,7 @@ from uprgraph.iris import IRIs
 from uprgraph.linking import link_recs
 from uprgraph.linking.corpus import Rec
 from uprgraph.linking.matching import match
-from uprgraph.linking.recurrence import find
+from uprgraph.linking.recurrence import PER_REVIEW, find
 from uprgraph.linking.similarity import char_counts, counts, tfidf
 from uprgraph.linking.text import instruments, normalise
 
@@ -125,3 +125,16 @@ def test_per_state_weights_are_scikit_learns_tfidf():
         used = np.unique(matrix.indices)
         expected = TfidfTransformer(sublinear_tf=True).fit_transform(matrix)[:, used]
         assert np.allclose(tfidf(matrix).toarray(), expected.toarray(), rtol=0, atol=1e-12)
+
+
+def test_repeated_texts_give_at_most_per_review_links_each():
+    """A text repeated by forty recommending states in each of two cycles links each later
+    row to ten earlier ones (the first by IRI), not to all forty: the links grow with the
+    rows, not with their square."""
+    text = "Ratify the Optional Protocol to the Convention against Torture"
+    recs = [rec(f"{cycle}-{i:02d}", text, cycle=cycle) for cycle in (1, 2) for i in range(40)]
+    links = find(recs)
+    assert len(links) == 40 * PER_REVIEW
+    first = sorted(r.iri for r in recs if r.cycle == 1)[:PER_REVIEW]
+    assert {link.earlier for link in links} == set(first)
+    assert all(link.score == 1.0 for link in links)

@@ -47,7 +47,7 @@ def char_grams(text: str) -> list[str]:
 
 _SPACE = ord(" ")
 #: texts whose windows are sorted at once (bounds the memory of the sort)
-_BATCH = 4096
+_BATCH = 1024
 
 
 def char_counts(normalised: Sequence[str]) -> sparse.csr_matrix:
