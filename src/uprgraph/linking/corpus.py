@@ -79,20 +79,27 @@ def read(store: ox.Store, iris: IRIs, exclude: Iterable[Node] = frozenset()) -> 
         return found
 
     def one(predicate: URIRef) -> dict[str, str]:
-        return {s: min(v) for s, v in values(predicate).items()}
+        """The least value of each subject (a single-valued property: no list per subject)."""
+        found: dict[str, str] = {}
+        for quad in store.quads_for_pattern(None, ox.NamedNode(str(predicate)), None):
+            subject, value = intern(quad.subject.value), intern(quad.object.value)
+            known = found.get(subject)
+            if known is None or value < known:
+                found[subject] = value
+        return found
 
     exact = {s: min(o for o in v if o.startswith(uhri_prefix))
              for s, v in values(SKOS.exactMatch).items() if any(o.startswith(uhri_prefix)
                                                                 for o in v)}
     close = {s: {o for o in v if o.startswith(uhri_prefix)}
              for s, v in values(SKOS.closeMatch).items()}
-    texts = values(upr.text)
-    review_of = values(upr.review)
+    texts = one(upr.text)
+    review_of = one(upr.review)
     recommenders = values(upr.recommendingState)
-    responses = values(upr.response)
+    responses = one(upr.response)
     themes = values(upr.theme)
     sdgs = values(upr.sdg)
-    derived = values(PROV.wasDerivedFrom)
+    derived = one(PROV.wasDerivedFrom)
     formats = one(DCTERMS.format)
     state_of = one(upr.stateUnderReview)
     cycle_of = {s: int(v) for s, v in one(upr.cycle).items()}
@@ -102,12 +109,10 @@ def read(store: ox.Store, iris: IRIs, exclude: Iterable[Node] = frozenset()) -> 
         if isinstance(q.subject, ox.NamedNode)}
     recs = []
     for iri in sorted(recommendations - skipped):
-        reviews = review_of.get(iri)
-        if not texts.get(iri) or not reviews or reviews[0] not in state_of \
-                or reviews[0] not in cycle_of:
+        review = review_of.get(iri)
+        if not texts.get(iri) or review not in state_of or review not in cycle_of:
             continue
-        review = reviews[0]
-        source = min(derived.get(iri, []), default=None)
+        source = derived.get(iri)
         coded, other, mapped = set(), set(), set()
         for concept in themes.get(iri, []):
             if concept.startswith(uhri_prefix):
@@ -124,9 +129,9 @@ def read(store: ox.Store, iris: IRIs, exclude: Iterable[Node] = frozenset()) -> 
             state=_last(state_of[review]),
             cycle=cycle_of[review],
             session=session_of.get(review),
-            text=min(texts[iri]),
+            text=texts[iri],
             recommending=tuple(sorted({_last(s) for s in recommenders.get(iri, [])})),
-            response=_last(response[0]).rsplit("#", 1)[-1] if response else None,
+            response=_last(response).rsplit("#", 1)[-1] if response else None,
             format=formats.get(source) if source else None,
             source=source,
             themes=tuple(sorted(coded)),
