@@ -190,7 +190,8 @@ def build(
             (shapes if item.role == "shapes" else ontology).__iadd__(item.graph)
     data_items = [i for i in items if i.role not in ("shapes", "ontology")]
     log(f"validating {sum(len(i.graph) for i in data_items)} triples against the shapes")
-    report = validate_ntriples("".join(_ntriples(i) for i in data_items), shapes, ontology,
+    ntriples = [_ntriples(i) for i in data_items]
+    report = validate_ntriples("".join(ntriples), shapes, ontology,
                                locate=_locator(items, settings.project_dir))
     lap("validate")
     if not report.conforms:
@@ -202,8 +203,9 @@ def build(
 
     restricted = set().union(*(restricted_nodes(i.graph, settings) for i in data_items))
     # the linking step reads every data file from a store, each in a graph of its own
-    linked = link_quads(data_store((i.graph_iri, i.graph) for i in data_items), settings.iris,
-                        restricted, log)
+    data = data_store(zip((i.graph_iri for i in data_items), ntriples, strict=True))
+    linked = link_quads(data, settings.iris, restricted, log)
+    del ntriples, data
     lap("link")
     quads, withheld = public_quads(items, restricted, linked)
     del ontology, shapes
