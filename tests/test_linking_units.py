@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+
 from uprgraph.iris import IRIs
 from uprgraph.linking import link_recs
 from uprgraph.linking.corpus import Rec
 from uprgraph.linking.matching import match
-from uprgraph.linking.recurrence import find
+from uprgraph.linking.recurrence import PER_REVIEW, find
+from uprgraph.linking.similarity import char_counts, counts, tfidf
 from uprgraph.linking.text import instruments, normalise
 
 BASE = "http://localhost:8080/id/recommendation/"
@@ -96,3 +100,41 @@ def test_same_input_same_graph_and_suggestions_are_not_tags():
     assert any(str(c).endswith("/sdg/4") for c in suggested)
     assert not list(first.triples((None, upr.sdg, None)))
     assert not list(first.triples((None, upr.theme, None)))
+
+
+TEXTS = ["", "a b c", "x", "ab cd e fgh ijklm", "ratify the optional protocol to the convention "
+         "against torture", "ratify the convention against torture", "of the and"]
+
+
+def test_char_counts_are_scikit_learns_char_wb_4_grams():
+    """The numpy counting of character 4-grams counts what scikit-learn's analyser does."""
+    reference = CountVectorizer(analyzer="char_wb", ngram_range=(4, 4))
+    expected = reference.fit_transform(TEXTS)
+
+    def code(gram: str) -> int:
+        padded = gram.encode("ascii") + b"\0" * (4 - len(gram))
+        return int.from_bytes(padded, "big")
+
+    order = [c for _, c in sorted(reference.vocabulary_.items(), key=lambda kv: code(kv[0]))]
+    assert (char_counts(TEXTS) != expected[:, order]).nnz == 0
+
+
+def test_per_state_weights_are_scikit_learns_tfidf():
+    counted = counts(TEXTS)
+    for matrix in (counted.words, counted.chars):
+        used = np.unique(matrix.indices)
+        expected = TfidfTransformer(sublinear_tf=True).fit_transform(matrix)[:, used]
+        assert np.allclose(tfidf(matrix).toarray(), expected.toarray(), rtol=0, atol=1e-12)
+
+
+def test_repeated_texts_give_at_most_per_review_links_each():
+    """A text repeated by forty recommending states in each of two cycles links each later
+    row to ten earlier ones (the first by IRI), not to all forty: the links grow with the
+    rows, not with their square."""
+    text = "Ratify the Optional Protocol to the Convention against Torture"
+    recs = [rec(f"{cycle}-{i:02d}", text, cycle=cycle) for cycle in (1, 2) for i in range(40)]
+    links = find(recs)
+    assert len(links) == 40 * PER_REVIEW
+    first = sorted(r.iri for r in recs if r.cycle == 1)[:PER_REVIEW]
+    assert {link.earlier for link in links} == set(first)
+    assert all(link.score == 1.0 for link in links)

@@ -13,7 +13,7 @@ import shutil
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
-from rdflib.graph import ReadOnlyGraphAggregate
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, XSD
 from rdflib.term import Node
 from tqdm import tqdm
@@ -29,7 +28,7 @@ from tqdm import tqdm
 from . import inputs as inputs_mod
 from .config import Settings
 from .inputs import Input
-from .linking import link_inputs
+from .linking import data_store, link_quads
 from .links.linksets import count_links, describe_linksets
 from .links.report import coverage
 from .release import layout
@@ -93,9 +92,10 @@ def _is_withheld(term: Node, restricted: set[Node], prefixes: tuple[str, ...]) -
 
 
 def public_quads(
-    items: list[Input], restricted: set[Node]
+    items: list[Input], restricted: set[Node], computed: Iterable[ox.Quad] = ()
 ) -> tuple[list[ox.Quad], int]:
-    """Quads of every input minus restricted material; a triple stays in its first graph only."""
+    """Quads of every input minus restricted material; a triple stays in its first graph only.
+    ``computed``: quads computed from the public data (the links), added as they are."""
     sub_prefixes = tuple(f"{r}{sep}" for r in restricted if isinstance(r, URIRef) for sep in "/#")
     seen: set[tuple[Node, Node, Node]] = set()
     quads: list[ox.Quad] = []
@@ -110,6 +110,7 @@ def public_quads(
                 continue
             seen.add((s, p, o))
             quads.append(ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), graph_name))
+    quads.extend(computed)
     quads.sort(key=str)
     return quads, withheld
 
@@ -189,7 +190,8 @@ def build(
             (shapes if item.role == "shapes" else ontology).__iadd__(item.graph)
     data_items = [i for i in items if i.role not in ("shapes", "ontology")]
     log(f"validating {sum(len(i.graph) for i in data_items)} triples against the shapes")
-    report = validate_ntriples("".join(_ntriples(i) for i in data_items), shapes, ontology,
+    ntriples = [_ntriples(i) for i in data_items]
+    report = validate_ntriples("".join(ntriples), shapes, ontology,
                                locate=_locator(items, settings.project_dir))
     lap("validate")
     if not report.conforms:
@@ -200,11 +202,12 @@ def build(
         )
 
     restricted = set().union(*(restricted_nodes(i.graph, settings) for i in data_items))
-    # the linking step reads every data file as one graph, without copying them into one
-    items += link_inputs(ReadOnlyGraphAggregate([i.graph for i in data_items]), settings.iris,
-                         restricted, log)
+    # the linking step reads every data file from a store, each in a graph of its own
+    data = data_store(zip((i.graph_iri for i in data_items), ntriples, strict=True))
+    linked = link_quads(data, settings.iris, restricted, log)
+    del ntriples, data
     lap("link")
-    quads, withheld = public_quads(items, restricted)
+    quads, withheld = public_quads(items, restricted, linked)
     del ontology, shapes
     lap("filter")
 

@@ -18,22 +18,24 @@ import removes the links of its recommendations.
 from __future__ import annotations
 
 import importlib.metadata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.term import Node
 
-from ..inputs import Input
 from ..iris import IRIs
+from ..terms import to_rdflib
 from . import matching, recurrence, suggest
-from .corpus import Rec, read
+from .corpus import Rec, data_store, read
 from .publish import Publisher, Run
+from .text import normalised
 
-#: the build's input name for the linking graph (``{base}graph/linking/links``)
+__all__ = ["Linked", "data_store", "link", "link_quads", "link_recs"]
+
+#: the links graph, ``{base}graph/linking/links``
 GRAPH_KIND, GRAPH_NAME = "linking", "links"
-LABEL = Path("linking")
 
 
 def _software() -> dict[str, str]:
@@ -43,11 +45,21 @@ def _software() -> dict[str, str]:
 
 @dataclass
 class Linked:
-    graph: Graph
+    #: the links, as quads of the links graph
+    quads: list[ox.Quad]
     recommendations: int = 0
     recurrences: list[recurrence.Recurrence] = field(default_factory=list)
     matchings: list[matching.ReviewMatching] = field(default_factory=list)
     suggestions: list[suggest.Suggestion] = field(default_factory=list)
+
+    @property
+    def graph(self) -> Graph:
+        """The links as an rdflib graph (slow for many links: for tests and small data)."""
+        graph = Graph()
+        for quad in self.quads:
+            graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate),
+                       to_rdflib(quad.object)))
+        return graph
 
     def summary(self) -> str:
         matched = sum(len(m.matches) for m in self.matchings)
@@ -57,24 +69,38 @@ class Linked:
                 f"{len(self.suggestions)} suggestions")
 
 
-def link_recs(recs: list[Rec], iris: IRIs) -> Linked:
-    """Every link among ``recs``, as a graph."""
-    publisher = Publisher(iris)
-    linked = Linked(publisher.graph, len(recs))
+def link_recs(recs: list[Rec], iris: IRIs,
+              lap: Callable[[str], None] = lambda _step: None) -> Linked:
+    """Every link among ``recs``, as a graph; ``lap(step)`` after each step (for timing)."""
+    publisher = Publisher(iris, ox.NamedNode(str(iris.graph(GRAPH_KIND, GRAPH_NAME))))
+    linked = Linked(publisher.quads, len(recs))
     if not recs:
         return linked
+    # each distinct text normalised once, for recurrence and suggestions alike
+    norms = normalised(r.text for r in recs)
+    lap("normalise")
+    linked.recurrences = recurrence.find(recs, norms=norms)
+    lap("recurrence")
+    linked.matchings = matching.match(recs)
+    lap("matching")
+    linked.suggestions = suggest.suggest(recs, norms=norms)
+    lap("suggestions")
+    _publish(publisher, linked, recs)
+    lap("graph")
+    return linked
+
+
+def _publish(publisher: Publisher, linked: Linked, recs: list[Rec]) -> None:
     software = _software()
 
     def used(selected: list[Rec]) -> tuple[str, ...]:
         return tuple(sorted({r.source for r in selected if r.source}))
 
-    linked.recurrences = recurrence.find(recs)
     if linked.recurrences:
         run = Run(recurrence.METHOD, recurrence.VERSION,
                   "Recurring recommendations across cycles (TF-IDF cosine)",
                   {**recurrence.parameters(), "software": software}, used(recs))
         publisher.recurrences(linked.recurrences, publisher.run(run))
-    linked.matchings = matching.match(recs)
     if any(m.matches for m in linked.matchings):
         reviews = {(m.state, m.cycle) for m in linked.matchings}
         run = Run(matching.METHOD, matching.VERSION,
@@ -82,7 +108,6 @@ def link_recs(recs: list[Rec], iris: IRIs) -> Linked:
                   {**matching.parameters(), "software": software},
                   used([r for r in recs if (r.state, r.cycle) in reviews]))
         publisher.matches(linked.matchings, publisher.run(run))
-    linked.suggestions = suggest.suggest(recs)
     activities = {}
     for method, label in ((suggest.MAPPING, "Themes suggested by mappings between schemes"),
                           (suggest.CLASSIFIER, "Themes and SDG goals suggested by a text "
@@ -93,19 +118,22 @@ def link_recs(recs: list[Rec], iris: IRIs) -> Linked:
             activities[method] = publisher.run(Run(method, suggest.VERSION, label, params,
                                                    used(recs)))
     publisher.suggestions(linked.suggestions, activities)
-    return linked
 
 
-def link(data: Graph, iris: IRIs, exclude: set[Node] = frozenset()) -> Linked:
+def link(data: ox.Store, iris: IRIs, exclude: Iterable[Node] = frozenset()) -> Linked:
     """Read the recommendations of ``data`` (minus ``exclude``) and link them."""
     return link_recs(read(data, iris, exclude), iris)
 
 
-def link_inputs(data: Graph, iris: IRIs, exclude: set[Node],
-                log: Callable[[str], None] = lambda _m: None) -> list[Input]:
-    """The build's linking step: the links graph as one more input (none without links)."""
+def link_quads(data: ox.Store, iris: IRIs, exclude: Iterable[Node],
+               log: Callable[[str], None] = lambda _m: None) -> list[ox.Quad]:
+    """The build's linking step: the quads of the links graph (``{base}graph/linking/links``).
+
+    ``data`` holds every data quad of the build, each input file in a named graph of
+    its own (:func:`.corpus.data_store` makes one from parsed graphs); ``exclude``: the
+    restricted nodes, whose recommendations are neither read nor linked.
+    """
     linked = link(data, iris, exclude)
-    if not len(linked.graph):
-        return []
-    log(linked.summary())
-    return [Input(LABEL, iris.graph(GRAPH_KIND, GRAPH_NAME), "linking", linked.graph)]
+    if linked.quads:
+        log(linked.summary())
+    return linked.quads

@@ -16,12 +16,10 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import Graph
-
 from .. import inputs as inputs_mod
 from ..config import Settings
 from . import matching, recurrence, suggest
-from .corpus import Rec, read
+from .corpus import Rec, data_store, read
 
 DEFAULT_PAIRS = Path("tests/fixtures/linking/recurrence-pairs.csv")
 SWEEP = (0.34, 0.38, 0.42, 0.46, 0.50)
@@ -151,11 +149,10 @@ def quality(recs: list[Rec], pairs: list[Pair], base: str,
 
 def project_recs(settings: Settings) -> list[Rec]:
     """The recommendations of the project's data/, as the build reads them."""
-    data = Graph()
-    for item in inputs_mod.collect(settings):
-        if item.role == "data":
-            data += inputs_mod.parse(item, settings.iris.base)
-    return read(data, settings.iris)
+    items = [item for item in inputs_mod.collect(settings) if item.role == "data"]
+    for item in items:
+        inputs_mod.parse(item, settings.iris.base)
+    return read(data_store((i.graph_iri, i.graph) for i in items), settings.iris)
 
 
 def evaluate(settings: Settings, pairs_path: Path) -> Evaluation:

@@ -7,9 +7,9 @@ Two methods, each stated with its own PROV activity:
 - ``tfidf-logistic-regression``: a one-vs-rest logistic regression
   (scikit-learn) over TF-IDF word features, trained on the recommendations of
   the build's OHCHR matrices that carry UHRI themes or SDG goals; its
-  probability is the score. At most ``top`` suggestions of at least
-  ``minimum`` per recommendation and kind (one, by default: each suggestion is
-  five triples, and 31,000 UPR Info rows would otherwise triple the links graph).
+  probability, to two decimals, is the score. At most ``top`` suggestions of at
+  least ``minimum`` per recommendation and kind (one, by default: what is
+  likely enough to be worth a reader's look).
 
 A suggestion is never a ``upr:theme`` or ``upr:sdg``: queries choose whether
 to count them. :func:`held_out_accuracy` measures the classifier on the tagged
@@ -29,7 +29,7 @@ from sklearn.preprocessing import MultiLabelBinarizer
 
 from .corpus import MATRIX_FORMATS, Rec
 from .similarity import analyse
-from .text import normalise
+from .text import normalise, normalised
 
 CLASSIFIER = "tfidf-logistic-regression"
 MAPPING = "scheme-mapping"
@@ -40,6 +40,9 @@ MINIMUM = 0.5
 MIN_TRAINING = 20
 C = 10.0
 FOLDS = 5
+#: a classifier's probability is published to two decimals: suggestions of one concept
+#: with one score share one node (see :mod:`.publish`)
+SCORE_DIGITS = 2
 
 KINDS: dict[str, Callable[[Rec], tuple[str, ...]]] = {
     "theme": lambda r: r.themes,
@@ -49,6 +52,7 @@ KINDS: dict[str, Callable[[Rec], tuple[str, ...]]] = {
 
 def parameters(top: int = TOP, minimum: float = MINIMUM) -> dict:
     return {"top": top, "minimum": minimum, "C": C, "features": "TF-IDF words (stem 5, 1-2)",
+            "score_digits": SCORE_DIGITS,
             "trained_on": "tagged recommendations of OHCHR matrices in the build"}
 
 
@@ -63,26 +67,25 @@ class Suggestion:
 
 
 class Classifier:
-    """Labels of one kind (themes or SDG goals) from text."""
+    """Labels of one kind (themes or SDG goals) from normalised text."""
 
     def __init__(self, texts: list[str], labels: list[tuple[str, ...]]) -> None:
         self.binarizer = MultiLabelBinarizer()
         y = self.binarizer.fit_transform(labels)
         self.vectoriser = TfidfVectorizer(analyzer=analyse, sublinear_tf=True, dtype=np.float64)
-        x = self.vectoriser.fit_transform([normalise(t) for t in texts])
+        x = self.vectoriser.fit_transform(texts)
         self.model = OneVsRestClassifier(LogisticRegression(
             C=C, max_iter=1000, solver="liblinear", random_state=0))
         self.model.fit(x, y)
 
     def rank(self, texts: list[str], top: int) -> list[list[tuple[str, float]]]:
-        x = self.vectoriser.transform([normalise(t) for t in texts])
-        probabilities = self.model.predict_proba(x)
-        classes = self.binarizer.classes_
-        ranked = []
-        for row in probabilities:
-            order = sorted(range(len(classes)), key=lambda j, row=row: (-row[j], classes[j]))
-            ranked.append([(str(classes[j]), float(row[j])) for j in order[:top]])
-        return ranked
+        """The ``top`` labels of each text, most probable first (ties: by label)."""
+        probabilities = self.model.predict_proba(self.vectoriser.transform(texts))
+        classes = self.binarizer.classes_  # sorted, so a stable sort breaks ties by label
+        order = np.argsort(-probabilities, axis=1, kind="stable")[:, :top]
+        best = np.take_along_axis(probabilities, order, axis=1)
+        return [[(str(classes[j]), p) for j, p in zip(js, ps, strict=True)]
+                for js, ps in zip(order.tolist(), best.tolist(), strict=True)]
 
 
 def training_set(recs: list[Rec], kind: str) -> list[Rec]:
@@ -95,8 +98,10 @@ def _trainable(tagged: list[Rec], kind: str) -> bool:
             and len({label for r in tagged for label in KINDS[kind](r)}) >= 2)
 
 
-def suggest(recs: list[Rec], top: int = TOP, minimum: float = MINIMUM) -> list[Suggestion]:
-    """Suggestions for every recommendation without a tag of that kind, sorted."""
+def suggest(recs: list[Rec], top: int = TOP, minimum: float = MINIMUM,
+            norms: dict[str, str] | None = None) -> list[Suggestion]:
+    """Suggestions for every recommendation without a tag of that kind, sorted.
+    ``norms``: text -> normalised text, where the caller has them already."""
     found: list[Suggestion] = []
     for rec in recs:
         if not rec.themes:
@@ -106,16 +111,18 @@ def suggest(recs: list[Rec], top: int = TOP, minimum: float = MINIMUM) -> list[S
         tagged = training_set(recs, kind)
         if not _trainable(tagged, kind):
             continue
-        classifier = Classifier([r.text for r in tagged], [labels(r) for r in tagged])
         untagged = [r for r in recs if not labels(r)
                     and not (kind == "theme" and r.mapped_themes)]
         if not untagged:
             continue
-        for rec, ranked in zip(untagged, classifier.rank([r.text for r in untagged], top),
+        if norms is None:
+            norms = normalised(r.text for r in recs)
+        classifier = Classifier([norms[r.text] for r in tagged], [labels(r) for r in tagged])
+        for rec, ranked in zip(untagged, classifier.rank([norms[r.text] for r in untagged], top),
                                strict=True):
             for rank, (concept, score) in enumerate(ranked, start=1):
                 if score >= minimum:
-                    found.append(Suggestion(rec.iri, kind, concept, round(score, 4),
+                    found.append(Suggestion(rec.iri, kind, concept, round(score, SCORE_DIGITS),
                                             CLASSIFIER, rank))
     found.sort(key=lambda s: (s.recommendation, s.kind, s.rank))
     return found
@@ -148,8 +155,9 @@ def held_out_accuracy(recs: list[Rec], kind: str, folds: int = FOLDS) -> Accurac
         train = [r for i, r in enumerate(tagged) if i % folds != fold]
         if not test or not _trainable(train, kind):
             continue
-        classifier = Classifier([r.text for r in train], [labels(r) for r in train])
-        for rec, ranked in zip(test, classifier.rank([r.text for r in test], 3), strict=True):
+        classifier = Classifier([normalise(r.text) for r in train], [labels(r) for r in train])
+        for rec, ranked in zip(test, classifier.rank([normalise(r.text) for r in test], 3),
+                               strict=True):
             truth = set(labels(rec))
             total += 1
             hits1 += ranked[0][0] in truth

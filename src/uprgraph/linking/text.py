@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 #: treaty and body acronyms as UPR recommendations use them, spelt out
 ACRONYMS: dict[str, str] = {
@@ -58,13 +59,17 @@ _ACRONYM = re.compile(r"\b(" + "|".join(re.escape(a) for a in sorted(ACRONYMS, k
                                                                           reverse=True)) + r")\b")
 
 
+#: ASCII (what is left after NFKD) other than letters, digits and "-" -> space, brackets too
+_NOT_WORD = {c: " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "-")}
+_BRACKETS = {ord(c): " " for c in '()[]"'}
+
+
 def normalise(text: str) -> str:
     """Lower-case ASCII words, acronyms spelt out, opening softeners dropped."""
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    text = re.sub(r"[()\[\]\"“”]", " ", text)
+    text = text.translate(_BRACKETS)
     text = _ACRONYM.sub(lambda m: ACRONYMS[m.group(1)], text)
-    text = re.sub(r"[^a-z0-9-]+", " ", text)
-    text = " ".join(text.split())
+    text = " ".join(text.translate(_NOT_WORD).split())
     stripped = _OPENERS.sub("", text)
     return stripped or text
 
@@ -94,7 +99,16 @@ _INSTRUMENT = re.compile(r"\b(?:ratif\w*|accede|accession|sign\w*|protocol|conve
 
 def instruments(text: str) -> frozenset[str]:
     """The instruments a recommendation to ratify or accede names (empty if it asks no such)."""
-    norm = normalise(text)
+    return named_instruments(normalise(text))
+
+
+def named_instruments(norm: str) -> frozenset[str]:
+    """:func:`instruments` of a text already normalised (:func:`normalise`)."""
     if not _INSTRUMENT.search(norm):
         return frozenset()
     return frozenset(n for n, p in _TREATY_PATTERNS.items() if p.search(norm))
+
+
+def normalised(texts: Iterable[str]) -> dict[str, str]:
+    """Each distinct text -> :func:`normalise` of it (repeated texts normalised once)."""
+    return {t: normalise(t) for t in set(texts)}
