@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -51,15 +51,19 @@ def sha256_of(path: Path) -> str:
 
 
 def write_dumps(
-    folder: Path, quads: Sequence[ox.Quad], prefixes: dict[str, str]
+    folder: Path, quads: Callable[[], Iterable[ox.Quad]], count: int, prefixes: dict[str, str]
 ) -> list[Dump]:
-    """Write every dump of :data:`DUMP_FILES` into ``folder``."""
+    """Write every dump of :data:`DUMP_FILES` into ``folder``.
+
+    ``quads`` gives the ``count`` quads afresh for each dump, so a build streams
+    them from its store instead of holding a copy of them all in Python.
+    """
     dumps = []
     for name, format_name in DUMP_FILES:
         fmt = formats.by_name(format_name)
         path = folder / name
         compressed = name.endswith(".gz")
-        items = quads if fmt.datasets and fmt.name == "nquads" else [q.triple for q in quads]
+        items = quads() if fmt.datasets and fmt.name == "nquads" else (q.triple for q in quads())
         kwargs = {"prefixes": prefixes} if fmt.name == "turtle" else {}
         if compressed:
             # mtime=0 keeps the gzip header, and so the checksum, stable across builds
@@ -75,7 +79,7 @@ def write_dumps(
                 compressed=compressed,
                 bytes=path.stat().st_size,
                 sha256=sha256_of(path),
-                triples=len(quads),
+                triples=count,
             )
         )
     return dumps

@@ -1,0 +1,172 @@
+"""The build's working set: every input in one in-memory Oxigraph store, a named graph each.
+
+From parse to release the data stays in Rust: Oxigraph parses the files, the
+validator reads each graph as N-Triples, restricted material and duplicates are
+removed inside the store, and the dumps and the on-disk store are written from
+it. No Python object per triple is kept for the whole data. Shapes and ontology
+are also kept as rdflib graphs, which the SHACL engines read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import URIRef
+from rdflib.term import Node
+
+from . import inputs
+from .inputs import Input
+from .terms import to_oxigraph, to_rdflib
+
+#: roles also parsed to rdflib graphs: the validators read them as such
+RDFLIB_ROLES = ("shapes", "ontology")
+
+
+def graph_name(item: Input) -> ox.NamedNode:
+    return ox.NamedNode(str(item.graph_iri))
+
+
+class WorkingSet:
+    """The inputs of a build (in build order) and the store that holds their quads."""
+
+    def __init__(self, items: list[Input]) -> None:
+        self.items = items
+        self.store = ox.Store()
+
+    def parse(self, item: Input, base: str) -> None:
+        """Read one input into its graph (:class:`inputs.InputError` if it cannot be read)."""
+        if item.role in RDFLIB_ROLES:
+            inputs.parse(item, base)
+            item.triples = inputs.add_graph(self.store, item.graph, graph_name(item))
+        else:
+            inputs.load_into(self.store, item, base)
+
+    def add(self, item: Input) -> None:
+        """One more input computed by the build (the links graph), given as an rdflib graph."""
+        item.triples = inputs.add_graph(self.store, item.graph, graph_name(item))
+        self.items.append(item)
+
+    def quads(self, item: Input) -> Iterator[ox.Quad]:
+        return self.store.quads_for_pattern(None, None, None, graph_name(item))
+
+    def ntriples(self, item: Input) -> str:
+        """An input's triples as N-Triples for the validator: an N-Triples file as it is
+        on disk, other inputs as Oxigraph writes them from the store."""
+        if item.role == "data" and item.path.suffix == ".nt":
+            text = item.path.read_text(encoding="utf-8")
+            if "_:" not in text:  # blank nodes were relabelled when the file was parsed
+                return text if text.endswith("\n") else text + "\n"
+        return self.store.dump(format=ox.RdfFormat.N_TRIPLES,
+                               from_graph=graph_name(item)).decode("utf-8")
+
+    def labels_of(self, node: Node, project_dir: Path) -> Iterator[str]:
+        """The files (project-relative) that describe ``node``."""
+        term = to_oxigraph(node)
+        for item in self.items:
+            if next(self.store.quads_for_pattern(term, None, None, graph_name(item)), None):
+                yield item.label(project_dir)
+
+    def keep_described_links(self) -> None:
+        """Links files may map every state in the world; keep links of what the data describes."""
+        data = [graph_name(i) for i in self.items if i.role == "data"]
+        for item in self.items:
+            if item.role != "links":
+                continue
+            name = graph_name(item)
+            rows = self.store.query(f"SELECT DISTINCT ?s {{ GRAPH <{name.value}> {{ ?s ?p ?o }} }}")
+            for row in list(rows):  # type: ignore[arg-type]
+                subject = row["s"]  # type: ignore[index]
+                if not any(next(self.store.quads_for_pattern(subject, None, None, g), None)
+                           for g in data):
+                    for quad in list(self.store.quads_for_pattern(subject, None, None, name)):
+                        self.store.remove(quad)
+                        item.triples -= 1
+
+    def subjects(self, predicate: URIRef, obj: URIRef, roles: tuple[str, ...]) -> set[Node]:
+        """Subjects of ``(?, predicate, obj)`` in the inputs of ``roles``, as rdflib terms."""
+        found: set[Node] = set()
+        p, o = to_oxigraph(predicate), to_oxigraph(obj)
+        for item in self.items:
+            if item.role in roles:
+                found.update(to_rdflib(q.subject)
+                             for q in self.store.quads_for_pattern(None, p, o, graph_name(item)))
+        return found
+
+    def withhold(self, restricted: set[Node]) -> int:
+        """Remove every triple about or pointing at ``restricted`` nodes (or IRIs under them:
+        ``<r>/...``, ``<r>#...``); the number of quads removed."""
+        if not restricted:
+            return 0
+        nodes = {to_oxigraph(r) for r in restricted}
+        prefixes = tuple(f"{r}{sep}" for r in restricted if isinstance(r, URIRef) for sep in "/#")
+
+        def withheld(term: object) -> bool:
+            return term in nodes or (isinstance(term, ox.NamedNode)
+                                     and term.value.startswith(prefixes))
+
+        doomed = [q for q in self.store if withheld(q.subject) or withheld(q.object)]
+        for quad in doomed:
+            self.store.remove(quad)
+        return len(doomed)
+
+    def deduplicate(self) -> None:
+        """A triple stays in the first input (in build order) that states it only.
+
+        Each pair of graphs is compared by walking the smaller one and looking its
+        triples up in the other: the big imports are never walked against each other.
+        """
+        names = [graph_name(i) for i in self.items]
+        sizes = [i.triples for i in self.items]
+        for later in range(1, len(names)):
+            for earlier in range(later):
+                walk, other = ((earlier, later) if sizes[earlier] <= sizes[later]
+                               else (later, earlier))
+                doomed = [ox.Quad(q.subject, q.predicate, q.object, names[later])
+                          for q in self.store.quads_for_pattern(None, None, None, names[walk])
+                          if ox.Quad(q.subject, q.predicate, q.object, names[other])
+                          in self.store]
+                for quad in doomed:
+                    self.store.remove(quad)
+
+    def public_quads(self) -> Iterator[ox.Quad]:
+        """Every quad of the store, input by input in build order (a stable order)."""
+        for item in self.items:
+            yield from self.quads(item)
+
+    def graph_counts(self) -> dict[str, int]:
+        rows = self.store.query("SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+        return {r["g"].value: int(r["n"].value) for r in rows}  # type: ignore[index,union-attr]
+
+    def view(self, roles: tuple[str, ...]) -> GraphView:
+        return GraphView(self.store, [graph_name(i) for i in self.items if i.role in roles])
+
+
+class GraphView:
+    """The graphs of some inputs, read as one rdflib graph is by the linking step
+    (``subject_objects``, ``subjects``), without copying them into rdflib."""
+
+    def __init__(self, store: ox.Store, graphs: list[ox.NamedNode]) -> None:
+        self.store = store
+        self.graphs = graphs
+
+    def _quads(self, p: Node | None, o: Node | None) -> Iterator[ox.Quad]:
+        p_ox = to_oxigraph(p) if p is not None else None
+        o_ox = to_oxigraph(o) if o is not None else None
+        for g in self.graphs:
+            yield from self.store.quads_for_pattern(None, p_ox, o_ox, g)
+
+    def subject_objects(self, predicate: Node) -> Iterator[tuple[Node, Node]]:
+        for q in self._quads(predicate, None):
+            yield to_rdflib(q.subject), to_rdflib(q.object)
+
+    def subjects(self, predicate: Node, obj: Node, unique: bool = False) -> Iterator[Node]:
+        seen: set[Node] = set()
+        for q in self._quads(predicate, obj):
+            subject = to_rdflib(q.subject)
+            if unique:
+                if subject in seen:
+                    continue
+                seen.add(subject)
+            yield subject
