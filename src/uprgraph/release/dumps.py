@@ -66,8 +66,10 @@ def write_dumps(
         items = quads() if fmt.datasets and fmt.name == "nquads" else (q.triple for q in quads())
         kwargs = {"prefixes": prefixes} if fmt.name == "turtle" else {}
         if compressed:
-            # mtime=0 keeps the gzip header, and so the checksum, stable across builds
-            with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:
+            # mtime=0 keeps the gzip header, and so the checksum, stable across builds;
+            # level 6 (zlib's default) compresses within a few per cent of 9 in half the time
+            with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0,
+                                                       compresslevel=6) as out:
                 ox.serialize(items, out, format=fmt.oxigraph_rdf, **kwargs)
         else:
             ox.serialize(items, str(path), format=fmt.oxigraph_rdf, **kwargs)
