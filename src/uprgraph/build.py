@@ -172,11 +172,11 @@ def build(
     release_id = f"{built:%Y%m%dT%H%M%SZ}-{digest}"
     staging = layout.start(settings, release_id)
     try:
-        dumps = write_dumps(staging / layout.DUMPS, work.public_quads, triples,
+        dumps = write_dumps(staging / layout.DUMPS, work.store, work.graph_names(), triples,
                             _prefixes(settings))
         lap("dump")
         store = OxigraphStore.create(staging / layout.STORE)
-        store.load(work.public_quads())
+        store.load(work.store)  # only the public quads are left in it
         stored = len(store)
         graph_counts = sorted(work.graph_counts().items())
         # the public data in memory answers the counting queries faster than the disk store

@@ -130,10 +130,9 @@ class WorkingSet:
                 for quad in doomed:
                     self.store.remove(quad)
 
-    def public_quads(self) -> Iterator[ox.Quad]:
-        """Every quad of the store, input by input in build order (a stable order)."""
-        for item in self.items:
-            yield from self.quads(item)
+    def graph_names(self) -> list[ox.NamedNode]:
+        """The named graph of every input, in build order."""
+        return [graph_name(i) for i in self.items]
 
     def graph_counts(self) -> dict[str, int]:
         rows = self.store.query("SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
