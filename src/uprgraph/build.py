@@ -91,8 +91,9 @@ class _Digest(io.RawIOBase):
 
 
 def content_digest(store: ox.Store) -> str:
-    """Twelve hex digits of SHA-256 over the store's N-Quads (Oxigraph writes them in
-    the same order for the same content)."""
+    """Twelve hex digits of SHA-256 over the store's N-Quads. The in-memory store writes
+    quads in the order they were added, which the build keeps the same for the same input
+    (files in path order, rdflib graphs sorted: :func:`inputs.add_graph`)."""
     sink = _Digest()
     store.dump(sink, format=ox.RdfFormat.N_QUADS)
     return sink.hash.hexdigest()[:12]
