@@ -99,6 +99,17 @@ def content_digest(store: ox.Store) -> str:
     return sink.hash.hexdigest()[:12]
 
 
+def _release_id(settings: Settings, digest: str) -> tuple[datetime, str]:
+    """The build time and a release id no earlier build has: the same data built twice
+    within one second waits for the next second rather than replace the release."""
+    while True:
+        built = datetime.now(UTC).replace(microsecond=0)
+        release_id = f"{built:%Y%m%dT%H%M%SZ}-{digest}"
+        if not (settings.releases_dir / release_id).exists():
+            return built, release_id
+        time.sleep(1 - datetime.now(UTC).microsecond / 1e6)
+
+
 def build(
     settings: Settings,
     *,
@@ -168,9 +179,7 @@ def build(
     triples = len(work.store)
     lap("filter")
 
-    digest = content_digest(work.store)
-    built = datetime.now(UTC).replace(microsecond=0)
-    release_id = f"{built:%Y%m%dT%H%M%SZ}-{digest}"
+    built, release_id = _release_id(settings, content_digest(work.store))
     staging = layout.start(settings, release_id)
     try:
         dumps = write_dumps(staging / layout.DUMPS, work.store, work.graph_names(), triples,
