@@ -169,7 +169,9 @@ def write_results(out: Path, report: dict, text: str) -> None:
     (out / f"bench-{stamp}.json").write_text(json.dumps(report, indent=2) + "\n")
     m = report["machine"]
     peers = ", ".join(f"{k} {v}" for k, v in report["versions"].items())
-    (ROOT / "bench" / "RESULTS.md").write_text(
+    results = ROOT / "bench" / "RESULTS.md"
+    text = kept_sections(results.read_text(encoding="utf-8") if results.exists() else "", text)
+    results.write_text(
         "# Benchmark results\n\n"
         f"Written by `make bench` (`python -m bench`) on {report['date']}; the raw figures are in "
         f"`bench/results/bench-{stamp}.json`.\n\n"
@@ -177,6 +179,19 @@ def write_results(out: Path, report: dict, text: str) -> None:
         f"{m['python']}; load average at start {m['load_average_at_start']} (the machine was "
         "shared: compare ratios within a run, not absolute times across runs).\n\n"
         f"Versions: {peers}.\n\n{text}\n")
+
+
+def kept_sections(previous: str, text: str) -> str:
+    """``text`` followed by the ``## `` sections of the previous RESULTS.md that this run
+    did not write (a run with ``--no-serve`` keeps the last serving figures and notes)."""
+    def topic(heading: str) -> str:  # "## Serving (982561 triples, ...)" -> "## Serving"
+        return heading.split(" (", 1)[0]
+
+    written = {topic(line) for line in text.splitlines() if line.startswith("## ")}
+    parts = previous.split("\n## ")[1:]
+    kept = [f"## {part.rstrip()}" for part in parts
+            if topic(f"## {part.splitlines()[0]}") not in written]
+    return "\n\n".join([text.rstrip(), *kept])
 
 
 def main() -> None:

@@ -223,3 +223,27 @@ def test_query_without_release_says_build_first(tmp_path):
     result = CliRunner().invoke(main, ["--project", str(tmp_path), "query", "ASK {}"])
     assert result.exit_code != 0
     assert "uprgraph build" in result.output
+
+
+def test_a_triple_two_files_state_is_published_once_in_the_first(tmp_path):
+    """Each triple goes into the named graph of the first file (in build order) stating it,
+    whichever parser read the files (Turtle through rdflib or Oxigraph, N-Triples)."""
+    project = copy_project(tmp_path)
+    settings = load_settings(project)
+    before = build(settings).release.manifest["triples"]
+    base = settings.iris.base
+    khm, label = f"<{base}id/state/KHM>", "<http://www.w3.org/2000/01/rdf-schema#label>"
+    comment = "<http://www.w3.org/2000/01/rdf-schema#comment>"
+    (project / "data" / "zz-restated.nt").write_text(
+        f'{khm} {label} "Cambodia"@en .\n{khm} {comment} "Restated here"@en .\n',
+        encoding="utf-8")
+    release = build(settings).release
+    assert release.manifest["triples"] == before + 1
+    files = {i["file"]: i["triples"] for i in release.manifest["inputs"]}
+    assert files["data/zz-restated.nt"] == 2  # what the file holds, before the rule
+    store = OxigraphStore.open_read_only(release.store_path)
+    graphs = store.query(f'SELECT ?g WHERE {{ GRAPH ?g {{ {khm} {label} "Cambodia"@en }} }}')
+    assert [r["g"].value for r in graphs.rows()] == [str(settings.iris.graph("data", "states"))]
+    graphs = store.query(f"SELECT ?g WHERE {{ GRAPH ?g {{ {khm} {comment} ?c }} }}")
+    assert [r["g"].value for r in graphs.rows()] == [str(settings.iris.graph("data",
+                                                                             "zz-restated"))]

@@ -8,35 +8,32 @@ write dumps, description and store into a staging directory, then swap it in.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import shutil
 import sys
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Graph, URIRef
+from rdflib import Graph
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, XSD
-from rdflib.term import Node
 from tqdm import tqdm
 
 from . import inputs as inputs_mod
 from .config import Settings
-from .inputs import Input
-from .linking import data_store, link_quads
+from .linking import link_quads
 from .links.linksets import count_links, describe_linksets
 from .links.report import coverage
 from .release import layout
 from .release.describe import VOID, describe, description_quads
 from .release.dumps import write_dumps
 from .store.oxigraph import OxigraphStore
-from .terms import to_oxigraph
 from .validate import Report, validate_ntriples
+from .working import RDFLIB_ROLES, WorkingSet
 
 #: the steps of a build, in order; each is timed (``BuildResult.timings``) and shown
 STAGES = ("parse", "validate", "link", "filter", "dump", "load", "publish")
@@ -79,71 +76,38 @@ def _prefixes(settings: Settings) -> dict[str, str]:
     }
 
 
-def restricted_nodes(graph: Graph, settings: Settings) -> set[Node]:
-    """Everything marked ``upr:accessLevel upr:Restricted``: never published."""
-    upr = settings.iris.upr
-    return set(graph.subjects(upr.accessLevel, upr.Restricted))
+class _Digest(io.RawIOBase):
+    """A sink that hashes what Oxigraph writes into it (the release's content digest)."""
 
+    def __init__(self) -> None:
+        self.hash = hashlib.sha256()
 
-def _is_withheld(term: Node, restricted: set[Node], prefixes: tuple[str, ...]) -> bool:
-    if term in restricted:
+    def writable(self) -> bool:
         return True
-    return bool(prefixes) and isinstance(term, URIRef) and str(term).startswith(prefixes)
+
+    def write(self, b: bytes) -> int:  # type: ignore[override]
+        self.hash.update(b)
+        return len(b)
 
 
-def public_quads(
-    items: list[Input], restricted: set[Node], computed: Iterable[ox.Quad] = ()
-) -> tuple[list[ox.Quad], int]:
-    """Quads of every input minus restricted material; a triple stays in its first graph only.
-    ``computed``: quads computed from the public data (the links), added as they are."""
-    sub_prefixes = tuple(f"{r}{sep}" for r in restricted if isinstance(r, URIRef) for sep in "/#")
-    seen: set[tuple[Node, Node, Node]] = set()
-    quads: list[ox.Quad] = []
-    withheld = 0
-    for item in items:
-        graph_name = ox.NamedNode(str(item.graph_iri))
-        for s, p, o in item.graph:
-            if any(_is_withheld(t, restricted, sub_prefixes) for t in (s, o)):
-                withheld += 1
-                continue
-            if (s, p, o) in seen:
-                continue
-            seen.add((s, p, o))
-            quads.append(ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), graph_name))
-    quads.extend(computed)
-    quads.sort(key=str)
-    return quads, withheld
+def content_digest(store: ox.Store) -> str:
+    """Twelve hex digits of SHA-256 over the store's N-Quads. The in-memory store writes
+    quads in the order they were added, which the build keeps the same for the same input
+    (files in path order, rdflib graphs sorted: :func:`inputs.add_graph`)."""
+    sink = _Digest()
+    store.dump(sink, format=ox.RdfFormat.N_QUADS)
+    return sink.hash.hexdigest()[:12]
 
 
-def _keep_described_links(items: list[Input]) -> None:
-    """Links files may map every state in the world; keep links of what the data describes."""
-    described = {s for i in items if i.role == "data" for s in i.graph.subjects(unique=True)}
-    for item in items:
-        if item.role == "links":
-            kept = Graph()
-            for triple in item.graph:
-                if triple[0] in described:
-                    kept.add(triple)
-            item.graph = kept
-
-
-def _ntriples(item: Input) -> str:
-    """An input's triples as N-Triples for the validator: an N-Triples file as it is on
-    disk (no rdflib serialisation of what imports wrote), other files serialised."""
-    if item.role == "data" and item.path.suffix == ".nt":
-        text = item.path.read_text(encoding="utf-8")
-        if "_:" not in text:  # blank nodes were relabelled when the file was parsed
-            return text if text.endswith("\n") else text + "\n"
-    return item.graph.serialize(format="nt")
-
-
-def _locator(items: list[Input], project_dir: Path) -> Callable[[Node], Iterator[str]]:
-    def locate(node: Node) -> Iterator[str]:
-        for item in items:
-            if (node, None, None) in item.graph:
-                yield item.label(project_dir)
-
-    return locate
+def _release_id(settings: Settings, digest: str) -> tuple[datetime, str]:
+    """The build time and a release id no earlier build has: the same data built twice
+    within one second waits for the next second rather than replace the release."""
+    while True:
+        built = datetime.now(UTC).replace(microsecond=0)
+        release_id = f"{built:%Y%m%dT%H%M%SZ}-{digest}"
+        if not (settings.releases_dir / release_id).exists():
+            return built, release_id
+        time.sleep(1 - datetime.now(UTC).microsecond / 1e6)
 
 
 def build(
@@ -173,26 +137,27 @@ def build(
             stages.close()
 
     try:
-        items = inputs_mod.collect(settings)
-        bar = tqdm(items, desc="reading", unit="file", disable=not progress, leave=False)
+        work = WorkingSet(inputs_mod.collect(settings))
+        bar = tqdm(work.items, desc="reading", unit="file", disable=not progress, leave=False)
         for item in bar:
-            inputs_mod.parse(item, settings.iris.base)
+            work.parse(item, settings.iris.base)
     except inputs_mod.InputError as exc:
         stages.close()
         raise BuildError(str(exc)) from exc
+    items = work.items
     lap("parse")
-    log(f"read {len(items)} files, {sum(len(i.graph) for i in items)} triples")
+    log(f"read {len(items)} files, {sum(i.triples for i in items)} triples")
 
-    _keep_described_links(items)
+    work.keep_described_links()
     shapes, ontology = Graph(), Graph()
     for item in items:
-        if item.role in ("shapes", "ontology"):
+        if item.role in RDFLIB_ROLES:
             (shapes if item.role == "shapes" else ontology).__iadd__(item.graph)
-    data_items = [i for i in items if i.role not in ("shapes", "ontology")]
-    log(f"validating {sum(len(i.graph) for i in data_items)} triples against the shapes")
-    ntriples = [_ntriples(i) for i in data_items]
-    report = validate_ntriples("".join(ntriples), shapes, ontology,
-                               locate=_locator(items, settings.project_dir))
+    data_items = [i for i in items if i.role not in RDFLIB_ROLES]
+    data_roles = tuple({i.role for i in data_items})
+    log(f"validating {sum(i.triples for i in data_items)} triples against the shapes")
+    report = validate_ntriples("".join(work.ntriples(i) for i in data_items), shapes, ontology,
+                               locate=partial(work.labels_of, project_dir=settings.project_dir))
     lap("validate")
     if not report.conforms:
         stages.close()
@@ -201,35 +166,38 @@ def build(
             report,
         )
 
-    restricted = set().union(*(restricted_nodes(i.graph, settings) for i in data_items))
-    # the linking step reads every data file from a store, each in a graph of its own
-    data = data_store(zip((i.graph_iri for i in data_items), ntriples, strict=True))
-    linked = link_quads(data, settings.iris, restricted, log)
-    del ntriples, data
+    upr = settings.iris.upr
+    restricted = work.subjects(upr.accessLevel, upr.Restricted, data_roles)
+    # the linking step reads the recommendations from the working store, where each
+    # input is a graph of its own; its links come back as quads of their own graph
+    work.add_computed(link_quads(work.store, settings.iris, restricted, log))
     lap("link")
-    quads, withheld = public_quads(items, restricted, linked)
+    withheld = work.withhold(restricted)
+    work.deduplicate()
     del ontology, shapes
+    triples = len(work.store)
     lap("filter")
 
-    digest = hashlib.sha256("\n".join(map(str, quads)).encode()).hexdigest()[:12]
-    built = datetime.now(UTC).replace(microsecond=0)
-    release_id = f"{built:%Y%m%dT%H%M%SZ}-{digest}"
+    built, release_id = _release_id(settings, content_digest(work.store))
     staging = layout.start(settings, release_id)
     try:
-        dumps = write_dumps(staging / layout.DUMPS, quads, _prefixes(settings))
+        dumps = write_dumps(staging / layout.DUMPS, work.store, work.graph_names(), triples,
+                            _prefixes(settings))
         lap("dump")
         store = OxigraphStore.create(staging / layout.STORE)
-        store.load(quads)
+        store.load(work.store)  # only the public quads are left in it
         stored = len(store)
-        graph_counts = sorted(Counter(q.graph_name.value for q in quads).items())
-        linksets = count_links(store, settings.iris)
-        links_report = coverage(store, settings.iris)
-        if stored != len(quads):
-            raise BuildError(f"store holds {stored} quads, expected {len(quads)}")
+        graph_counts = sorted(work.graph_counts().items())
+        # the public data in memory answers the counting queries faster than the disk store
+        public = OxigraphStore(work.store)
+        linksets = count_links(public, settings.iris)
+        links_report = coverage(public, settings.iris)
+        if stored != triples:
+            raise BuildError(f"store holds {stored} quads, expected {triples}")
         description = describe(
             settings,
             built=built.isoformat().replace("+00:00", "Z"),
-            triples=len(quads),
+            triples=triples,
             graphs=graph_counts,
             dumps=dumps,
         )
@@ -247,15 +215,15 @@ def build(
             "version": settings.version,
             "built": built.isoformat().replace("+00:00", "Z"),
             "base_iri": settings.iris.base,
-            "triples": len(quads),
+            "triples": triples,
             # what the store holds: the data and, in a graph of its own, its description
-            "store_quads": len(quads) + len(described),
+            "store_quads": triples + len(described),
             "withheld": withheld,
             "graphs": [{"iri": g, "triples": n} for g, n in graph_counts],
             "dumps": [d.as_dict() for d in dumps],
             "inputs": [
                 {"file": i.label(settings.project_dir), "graph": str(i.graph_iri),
-                 "role": i.role, "triples": len(i.graph)}
+                 "role": i.role, "triples": i.triples}
                 for i in items
             ],
         }

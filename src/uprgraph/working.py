@@ -1,0 +1,142 @@
+"""The build's working set: every input in one in-memory Oxigraph store, a named graph each.
+
+From parse to release the data stays in Rust: Oxigraph parses the files, the
+validator reads each graph as N-Triples, restricted material and duplicates are
+removed inside the store, and the dumps and the on-disk store are written from
+it. No Python object per triple is kept for the whole data. Shapes and ontology
+are also kept as rdflib graphs, which the SHACL engines read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import URIRef
+from rdflib.term import Node
+
+from . import inputs
+from .inputs import Input
+from .terms import to_oxigraph, to_rdflib
+
+#: roles also parsed to rdflib graphs: the validators read them as such
+RDFLIB_ROLES = ("shapes", "ontology")
+
+
+def graph_name(item: Input) -> ox.NamedNode:
+    return ox.NamedNode(str(item.graph_iri))
+
+
+class WorkingSet:
+    """The inputs of a build (in build order) and the store that holds their quads."""
+
+    def __init__(self, items: list[Input]) -> None:
+        self.items = items
+        self.store = ox.Store()
+
+    def parse(self, item: Input, base: str) -> None:
+        """Read one input into its graph (:class:`inputs.InputError` if it cannot be read)."""
+        if item.role in RDFLIB_ROLES:
+            inputs.parse(item, base)
+            item.triples = inputs.add_graph(self.store, item.graph, graph_name(item))
+        else:
+            inputs.load_into(self.store, item, base)
+
+    def add_computed(self, quads: list[ox.Quad]) -> None:
+        """Quads the build computed (the links graph, a named graph of its own) as one
+        more input of the release, listed as ``linking``."""
+        for name in sorted({q.graph_name.value for q in quads}):  # type: ignore[union-attr]
+            mine = [q for q in quads if q.graph_name.value == name]  # type: ignore[union-attr]
+            self.store.extend(mine)
+            self.items.append(Input(Path("linking"), URIRef(name), "linking", triples=len(mine)))
+
+    def quads(self, item: Input) -> Iterator[ox.Quad]:
+        return self.store.quads_for_pattern(None, None, None, graph_name(item))
+
+    def ntriples(self, item: Input) -> str:
+        """An input's triples as N-Triples for the validator: an N-Triples file as it is
+        on disk, other inputs as Oxigraph writes them from the store."""
+        if item.role == "data" and item.path.suffix == ".nt":
+            text = item.path.read_text(encoding="utf-8")
+            if "_:" not in text:  # blank nodes were relabelled when the file was parsed
+                return text if text.endswith("\n") else text + "\n"
+        return self.store.dump(format=ox.RdfFormat.N_TRIPLES,
+                               from_graph=graph_name(item)).decode("utf-8")
+
+    def labels_of(self, node: Node, project_dir: Path) -> Iterator[str]:
+        """The files (project-relative) that describe ``node``."""
+        term = to_oxigraph(node)
+        for item in self.items:
+            if next(self.store.quads_for_pattern(term, None, None, graph_name(item)), None):
+                yield item.label(project_dir)
+
+    def keep_described_links(self) -> None:
+        """Links files may map every state in the world; keep links of what the data describes."""
+        data = [graph_name(i) for i in self.items if i.role == "data"]
+        for item in self.items:
+            if item.role != "links":
+                continue
+            name = graph_name(item)
+            rows = self.store.query(f"SELECT DISTINCT ?s {{ GRAPH <{name.value}> {{ ?s ?p ?o }} }}")
+            for row in list(rows):  # type: ignore[arg-type]
+                subject = row["s"]  # type: ignore[index]
+                if not any(next(self.store.quads_for_pattern(subject, None, None, g), None)
+                           for g in data):
+                    for quad in list(self.store.quads_for_pattern(subject, None, None, name)):
+                        self.store.remove(quad)
+                        item.triples -= 1
+
+    def subjects(self, predicate: URIRef, obj: URIRef, roles: tuple[str, ...]) -> set[Node]:
+        """Subjects of ``(?, predicate, obj)`` in the inputs of ``roles``, as rdflib terms."""
+        found: set[Node] = set()
+        p, o = to_oxigraph(predicate), to_oxigraph(obj)
+        for item in self.items:
+            if item.role in roles:
+                found.update(to_rdflib(q.subject)
+                             for q in self.store.quads_for_pattern(None, p, o, graph_name(item)))
+        return found
+
+    def withhold(self, restricted: set[Node]) -> int:
+        """Remove every triple about or pointing at ``restricted`` nodes (or IRIs under them:
+        ``<r>/...``, ``<r>#...``); the number of quads removed."""
+        if not restricted:
+            return 0
+        nodes = {to_oxigraph(r) for r in restricted}
+        prefixes = tuple(f"{r}{sep}" for r in restricted if isinstance(r, URIRef) for sep in "/#")
+
+        def withheld(term: object) -> bool:
+            return term in nodes or (isinstance(term, ox.NamedNode)
+                                     and term.value.startswith(prefixes))
+
+        doomed = [q for q in self.store if withheld(q.subject) or withheld(q.object)]
+        for quad in doomed:
+            self.store.remove(quad)
+        return len(doomed)
+
+    def deduplicate(self) -> None:
+        """A triple stays in the first input (in build order) that states it only.
+
+        Each pair of graphs is compared by walking the smaller one and looking its
+        triples up in the other: the big imports are never walked against each other.
+        """
+        names = [graph_name(i) for i in self.items]
+        sizes = [i.triples for i in self.items]
+        for later in range(1, len(names)):
+            for earlier in range(later):
+                walk, other = ((earlier, later) if sizes[earlier] <= sizes[later]
+                               else (later, earlier))
+                doomed = [ox.Quad(q.subject, q.predicate, q.object, names[later])
+                          for q in self.store.quads_for_pattern(None, None, None, names[walk])
+                          if ox.Quad(q.subject, q.predicate, q.object, names[other])
+                          in self.store]
+                for quad in doomed:
+                    self.store.remove(quad)
+
+    def graph_names(self) -> list[ox.NamedNode]:
+        """The named graph of every input, in build order."""
+        return [graph_name(i) for i in self.items]
+
+    def graph_counts(self) -> dict[str, int]:
+        rows = self.store.query("SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+        return {r["g"].value: int(r["n"].value) for r in rows}  # type: ignore[index,union-attr]
