@@ -60,6 +60,19 @@ def _store(project: Path):
     return store
 
 
+def _laps(split: dict[str, float]):
+    """``lap(name)``: the seconds since the previous lap, recorded in ``split`` under ``name``."""
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        split[name] = round(now - clock, 2)
+        clock = now
+
+    return lap
+
+
 def _rdflib(project: str, queue: mp.Queue) -> None:
     from rdflib import Graph
 
@@ -90,13 +103,7 @@ def _linking(project: str, queue: mp.Queue) -> None:
     store = _store(Path(project))
     before = _peak_mb()
     split: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        split[name] = round(now - clock, 2)
-        clock = now
+    lap = _laps(split)
 
     cpu = time.process_time()
     recs = read(store, settings.iris)
@@ -143,13 +150,7 @@ def _synthetic(rows_csv: str, queue: mp.Queue) -> None:
     del rows
     before = _peak_mb()
     split: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        split[name] = round(now - clock, 2)
-        clock = now
+    lap = _laps(split)
 
     linked = link_recs(recs, iris, lap)
     queue.put({"recommendations": len(recs), "recurrence_links": len(linked.recurrences),

@@ -27,7 +27,7 @@ from .executor import (
     StoreSpec,
     TooLarge,
 )
-from .zygote import Forked, Zygote
+from .zygote import Forked, Zygote, stop_process
 
 log = logging.getLogger(__name__)
 
@@ -90,15 +90,7 @@ class _Worker:
 
     def stop(self) -> None:
         """Ask an idle worker to exit; kill it if it does not."""
-        try:
-            self.conn.send(None)
-        except OSError:
-            pass
-        try:
-            self.process.wait(0.5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(1)
+        stop_process(self.conn, self.process, grace=0.5)
         self.conn.close()
 
     def kill(self) -> None:

@@ -143,15 +143,20 @@ class Zygote:
 
     def stop(self) -> None:
         """End the zygote (its workers are stopped by the pool, one by one)."""
-        try:
-            self.conn.send(None)
-        except OSError:
-            pass
-        try:
-            self.process.wait(2)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
+        stop_process(self.conn, self.process, grace=2)
+
+
+def stop_process(conn: Connection, process: subprocess.Popen | Forked, grace: float) -> None:
+    """Ask a child on ``conn`` to exit (``None``); kill it if it has not within ``grace`` s."""
+    try:
+        conn.send(None)
+    except OSError:
+        pass
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
 
 
 def _reap(conn: Connection) -> None:
