@@ -26,13 +26,19 @@ PREFIX dcterms: <http://purl.org/dc/terms/> PREFIX prov: <http://www.w3.org/ns/p
 @pytest.fixture(scope="session")
 def matrix_site(shared_data, tmp_path_factory):
     """(settings, server, store): the seed and the Slovenia matrices, built and served."""
-    from uprgraph.web import create_app
-
     project = copy_project(tmp_path_factory.mktemp("matrices"))
     shutil.copytree(ROOT / "queries", project / "queries")
     settings = load_settings(project)
     for docx in sorted((shared_data / "ohchr-matrix").glob("*.docx")):
         import_file(settings, docx)
+    yield from served(settings)
+
+
+def served(settings):
+    """Build ``settings``' project, serve it on loopback and yield (settings, server, store)
+    until the fixture ends."""
+    from uprgraph.web import create_app
+
     result = build(settings)
     store = OxigraphStore.open_read_only(result.release.store_path)
     app = create_app(settings)

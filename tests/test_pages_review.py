@@ -9,28 +9,15 @@ from __future__ import annotations
 
 import pytest
 from lxml import html as lhtml
-from pages_fixtures import ask
+from pages_fixtures import ask, served
 from test_build import copy_project
-from web_fixtures import start_waitress
 
-from uprgraph.build import build
 from uprgraph.config import load_settings
-from uprgraph.store.oxigraph import OxigraphStore
 
 
 @pytest.fixture(scope="module")
 def seed_site(tmp_path_factory):
-    from uprgraph.web import create_app
-
-    project = copy_project(tmp_path_factory.mktemp("pages"))
-    settings = load_settings(project)
-    result = build(settings)
-    store = OxigraphStore.open_read_only(result.release.store_path)
-    app = create_app(settings)
-    server, handle = start_waitress(app)
-    yield settings, server, store
-    handle.close()
-    app.extensions["uprgraph"].close()
+    yield from served(load_settings(copy_project(tmp_path_factory.mktemp("pages"))))
 
 
 def text(el) -> str:
