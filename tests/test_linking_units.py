@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
 from uprgraph.iris import IRIs
-from uprgraph.linking import link_recs
+from uprgraph.linking import link_recs, recurrence
 from uprgraph.linking.corpus import Rec
 from uprgraph.linking.matching import match
 from uprgraph.linking.recurrence import PER_REVIEW, find
@@ -138,3 +138,20 @@ def test_repeated_texts_give_at_most_per_review_links_each():
     first = sorted(r.iri for r in recs if r.cycle == 1)[:PER_REVIEW]
     assert {link.earlier for link in links} == set(first)
     assert all(link.score == 1.0 for link in links)
+
+
+def test_links_do_not_depend_on_how_the_scores_are_chunked(monkeypatch):
+    """Later rows are scored against earlier cycles in blocks bounded by CELLS: any bound
+    gives the same links, scores and instrument penalties as one block."""
+    texts = ["Ratify the Optional Protocol to the Convention against Torture",
+             "Consider ratifying OPCAT", "Ratify ICRMW",
+             "Ratify the Convention on the Rights of Persons with Disabilities",
+             *(f.text for f in FILLER), "Establish a national human rights institution"]
+    recs = [rec(f"{cycle}-{i}", f"{text} {'again' * (i % 3)}", cycle=cycle, state=state)
+            for state in ("SVN", "KHM") for cycle in (1, 2, 4)
+            for i, text in enumerate(texts[cycle % 3:] + texts[:cycle % 3])]
+    whole = find(recs)
+    assert len(whole) > 20 and any(link.score < 1 for link in whole)
+    for cells in (1, 7, 50):
+        monkeypatch.setattr(recurrence, "CELLS", cells)
+        assert find(recs) == whole

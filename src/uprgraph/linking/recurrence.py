@@ -24,9 +24,8 @@ THRESHOLD = 0.42
 PER_REVIEW = 10
 #: factor on the score of two recommendations that name different instruments to ratify
 OTHER_INSTRUMENT = 0.5
-#: later recommendations scored at once against an earlier review (bounds the score matrix)
-CHUNK = 2048
-
+#: score cells computed at once (later rows x earlier columns): bounds the score matrices
+CELLS = 2**21
 
 @dataclass(frozen=True)
 class Recurrence:
@@ -62,26 +61,59 @@ def find(recs: list[Rec], threshold: float = THRESHOLD, per_review: int = PER_RE
                       for found in map(named_instruments, distinct)], dtype=np.float64)
     found: list[Recurrence] = []
     for state in states:
-        mine = sorted(by_state[state], key=lambda r: r.iri)
+        # by cycle, then IRI: each cycle a contiguous range of rows
+        mine = sorted(by_state[state], key=lambda r: (r.cycle, r.iri))
         rows = [position[norms[r.text]] for r in mine]
-        matrix = counts.vectors(rows)
-        cycles = sorted({r.cycle for r in mine})
-        index = {c: [i for i, r in enumerate(mine) if r.cycle == c] for c in cycles}
-        parts = {c: matrix.part(index[c]) for c in cycles}
-        iris = {c: [mine[i].iri for i in index[c]] for c in cycles}
-        treaties = {c: named[[rows[i] for i in index[c]]] for c in cycles}
-        for pos, later_cycle in enumerate(cycles[1:], start=1):
-            later = parts[later_cycle]
-            for earlier_cycle in cycles[:pos]:
-                for start in range(0, len(later), CHUNK):
-                    block = slice(start, start + CHUNK)
-                    chunk = later if len(later) <= CHUNK else later.part(block)
-                    scores = chunk.scores(parts[earlier_cycle])
-                    _penalise(scores, treaties[later_cycle][block], treaties[earlier_cycle])
-                    found += _best(scores, threshold, per_review, iris[later_cycle][block],
-                                   iris[earlier_cycle])
+        found += _state_links(counts.vectors(rows), named[rows], [r.cycle for r in mine],
+                              [r.iri for r in mine], threshold, per_review)
     found.sort(key=lambda r: (r.later, -r.score, r.earlier))
     return found
+
+
+def _state_links(vectors: similarity.Vectors, treaties: np.ndarray, cycles: list[int],
+                 iris: list[str], threshold: float, per_review: int) -> list[Recurrence]:
+    """The links of one state's recommendations (rows sorted by cycle): every later row
+    scored against every row of the earlier cycles in a few matrix products (a score is
+    the same whichever block computes it), then the best per earlier review."""
+    starts = {c: cycles.index(c) for c in sorted(set(cycles))}
+    bounds = [(c, start, start + cycles.count(c)) for c, start in starts.items()]
+    found: list[Recurrence] = []
+    first_later = bounds[1][1]
+    row = first_later
+    while row < len(cycles):
+        stop = _chunk_stop(bounds, row)
+        # every row of the cycles before the chunk's last row's
+        columns = starts[cycles[stop - 1]]
+        scores = vectors.part(slice(row, stop)).scores(vectors.part(slice(0, columns)))
+        _penalise(scores, treaties[row:stop], treaties[:columns])
+        for later, l_start, l_stop in bounds:
+            a, b = max(l_start, row), min(l_stop, stop)
+            if a >= b:
+                continue
+            for earlier, e_start, e_stop in bounds:
+                if earlier >= later:
+                    break
+                found += _best(scores[a - row:b - row, e_start:e_stop], threshold, per_review,
+                               iris[a:b], iris[e_start:e_stop])
+        row = stop
+    return found
+
+
+def _chunk_stop(bounds: list[tuple[int, int, int]], row: int) -> int:
+    """The end of the chunk of later rows from ``row``: as many as keep rows x earlier
+    columns within CELLS (at least one row)."""
+    stop = row + 1
+    for _cycle, start, end in bounds[1:]:
+        if end <= row:
+            continue
+        # a row of this cycle is scored against the rows before the cycle's start
+        fit = row + CELLS // start
+        if fit <= max(start, row):
+            break
+        stop = max(stop, min(end, fit))
+        if fit < end:
+            break
+    return stop
 
 
 def _best(scores: np.ndarray, threshold: float, per_review: int, later: list[str],
@@ -103,8 +135,11 @@ def _best(scores: np.ndarray, threshold: float, per_review: int, later: list[str
 def _penalise(scores: np.ndarray, later: np.ndarray, earlier: np.ndarray) -> None:
     """"Ratify ICRMW" is not "ratify CED": lower the score where both name instruments
     and none in common (rows of ``later``/``earlier``: one 0/1 column per instrument)."""
-    if not later.any() or not earlier.any():
+    # only the rows and columns that name an instrument: about one text in ten
+    rows, cols = np.flatnonzero(later.any(axis=1)), np.flatnonzero(earlier.any(axis=1))
+    if not len(rows) or not len(cols):
         return
-    shared = (later @ earlier.T) > 0
-    both = later.any(axis=1)[:, None] & earlier.any(axis=1)[None, :]
-    scores[both & ~shared] *= OTHER_INSTRUMENT
+    block = np.ix_(rows, cols)
+    part = scores[block]
+    part[(later[rows] @ earlier[cols].T) == 0] *= OTHER_INSTRUMENT
+    scores[block] = part

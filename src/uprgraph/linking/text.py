@@ -94,7 +94,16 @@ TREATIES: dict[str, str] = {
     "unesco-education": r"discrimination in education",
 }
 _TREATY_PATTERNS = {name: re.compile(pattern) for name, pattern in TREATIES.items()}
+#: the phrases each pattern needs, one of which a text must hold for the pattern to match
+#: (a substring test is far cheaper than a search); for a pattern without word boundaries,
+#: holding one is matching it
+_TREATY_PHRASES = {name: tuple(pattern.replace(r"\b", "").split("|"))
+                   for name, pattern in TREATIES.items()}
+_PLAIN = frozenset(name for name, pattern in TREATIES.items() if "\\" not in pattern)
 _INSTRUMENT = re.compile(r"\b(?:ratif\w*|accede|accession|sign\w*|protocol|convention|covenant)\b")
+#: a text without one of these has no match of _INSTRUMENT (a cheap test for the many)
+_INSTRUMENT_WORDS = ("ratif", "accede", "accession", "sign", "protocol", "convention",
+                     "covenant")
 
 
 def instruments(text: str) -> frozenset[str]:
@@ -104,9 +113,15 @@ def instruments(text: str) -> frozenset[str]:
 
 def named_instruments(norm: str) -> frozenset[str]:
     """:func:`instruments` of a text already normalised (:func:`normalise`)."""
-    if not _INSTRUMENT.search(norm):
+    if not any(w in norm for w in _INSTRUMENT_WORDS) or not _INSTRUMENT.search(norm):
         return frozenset()
-    return frozenset(n for n, p in _TREATY_PATTERNS.items() if p.search(norm))
+    return frozenset(n for n in TREATIES if _names(n, norm))
+
+
+def _names(name: str, norm: str) -> bool:
+    if not any(phrase in norm for phrase in _TREATY_PHRASES[name]):
+        return False
+    return name in _PLAIN or _TREATY_PATTERNS[name].search(norm) is not None
 
 
 def normalised(texts: Iterable[str]) -> dict[str, str]:
