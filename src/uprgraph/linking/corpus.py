@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from sys import intern
 
 import pyoxigraph as ox
@@ -78,11 +79,14 @@ def read(store: ox.Store, iris: IRIs, exclude: Iterable[Node] = frozenset()) -> 
             found[intern(quad.subject.value)].append(intern(quad.object.value))
         return found
 
-    def one(predicate: URIRef) -> dict[str, str]:
-        """The least value of each subject (a single-valued property: no list per subject)."""
+    def one(predicate: URIRef, keep: bool = True) -> dict[str, str]:
+        """The least value of each subject (a single-valued property: no list per subject);
+        ``keep``: intern the values (not worth it for texts, each held once anyway)."""
         found: dict[str, str] = {}
         for quad in store.quads_for_pattern(None, ox.NamedNode(str(predicate)), None):
-            subject, value = intern(quad.subject.value), intern(quad.object.value)
+            subject, value = intern(quad.subject.value), quad.object.value
+            if keep:
+                value = intern(value)
             known = found.get(subject)
             if known is None or value < known:
                 found[subject] = value
@@ -93,7 +97,7 @@ def read(store: ox.Store, iris: IRIs, exclude: Iterable[Node] = frozenset()) -> 
                                                                 for o in v)}
     close = {s: {o for o in v if o.startswith(uhri_prefix)}
              for s, v in values(SKOS.closeMatch).items()}
-    texts = one(upr.text)
+    texts = one(upr.text, keep=False)
     review_of = one(upr.review)
     recommenders = values(upr.recommendingState)
     responses = one(upr.response)
@@ -107,39 +111,55 @@ def read(store: ox.Store, iris: IRIs, exclude: Iterable[Node] = frozenset()) -> 
     recommendations = {q.subject.value for q in store.quads_for_pattern(
         None, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(upr.Recommendation)))
         if isinstance(q.subject, ox.NamedNode)}
+    # what many recommendations share (a review, a state, a set of concepts) worked out once
+    reviews = {review: (_last(state_of[review]), cycle_of[review], session_of.get(review))
+               for review in state_of.keys() & cycle_of.keys()}
+    lasts = cache(_last)
+    answers = cache(lambda response: _last(response).rsplit("#", 1)[-1])
+    tagged = cache(lambda concepts: _concepts(concepts, uhri_prefix, exact, close))
+    goals_of = cache(lambda found: tuple(sorted({g for g in map(sdg_goal, found) if g})))
+    no_values: list[str] = []
     recs = []
     for iri in sorted(recommendations - skipped):
-        review = review_of.get(iri)
-        if not texts.get(iri) or review not in state_of or review not in cycle_of:
+        text = texts.get(iri)
+        review = reviews.get(review_of.get(iri))  # type: ignore[arg-type]
+        if not text or review is None:
             continue
         source = derived.get(iri)
-        coded, other, mapped = set(), set(), set()
-        for concept in themes.get(iri, []):
-            if concept.startswith(uhri_prefix):
-                coded.add(concept)
-            elif concept in exact:
-                coded.add(exact[concept])
-            else:
-                other.add(concept)
-                mapped |= close.get(concept, set())
-        goals = {g for g in (sdg_goal(s) for s in sdgs.get(iri, [])) if g}
         response = responses.get(iri)
+        coded, other, mapped = tagged(frozenset(themes.get(iri, no_values)))
         recs.append(Rec(
             iri=iri,
-            state=_last(state_of[review]),
-            cycle=cycle_of[review],
-            session=session_of.get(review),
-            text=texts[iri],
-            recommending=tuple(sorted({_last(s) for s in recommenders.get(iri, [])})),
-            response=_last(response).rsplit("#", 1)[-1] if response else None,
+            state=review[0],
+            cycle=review[1],
+            session=review[2],
+            text=text,
+            recommending=tuple(sorted({lasts(s) for s in recommenders.get(iri, no_values)})),
+            response=answers(response) if response else None,
             format=formats.get(source) if source else None,
             source=source,
-            themes=tuple(sorted(coded)),
-            sdg_goals=tuple(sorted(goals)),
-            other_concepts=tuple(sorted(other)),
-            mapped_themes=tuple(sorted(mapped - coded)),
+            themes=coded,
+            sdg_goals=goals_of(frozenset(sdgs.get(iri, no_values))),
+            other_concepts=other,
+            mapped_themes=mapped,
         ))
     return recs
+
+
+def _concepts(concepts: frozenset[str], uhri_prefix: str, exact: dict[str, str],
+              close: dict[str, set[str]]) -> tuple[tuple[str, ...], ...]:
+    """UHRI codes, other concepts and the UHRI codes those are closeMatch to (minus the codes)
+    of a recommendation tagged with ``concepts``."""
+    coded, other, mapped = set(), set(), set()
+    for concept in concepts:
+        if concept.startswith(uhri_prefix):
+            coded.add(concept)
+        elif concept in exact:
+            coded.add(exact[concept])
+        else:
+            other.add(concept)
+            mapped |= close.get(concept, set())
+    return tuple(sorted(coded)), tuple(sorted(other)), tuple(sorted(mapped - coded))
 
 
 def data_store(graphs: Iterable[tuple[URIRef, Graph | str]]) -> ox.Store:

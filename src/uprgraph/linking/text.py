@@ -60,14 +60,14 @@ _ACRONYM = re.compile(r"\b(" + "|".join(re.escape(a) for a in sorted(ACRONYMS, k
 
 
 #: ASCII (what is left after NFKD) other than letters, digits and "-" -> space, brackets too
+#: (before or after the acronyms: a bracket and a space are both non-word characters, so
+#: the acronyms' word boundaries are the same either way)
 _NOT_WORD = {c: " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "-")}
-_BRACKETS = {ord(c): " " for c in '()[]"'}
 
 
 def normalise(text: str) -> str:
     """Lower-case ASCII words, acronyms spelt out, opening softeners dropped."""
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    text = text.translate(_BRACKETS)
     text = _ACRONYM.sub(lambda m: ACRONYMS[m.group(1)], text)
     text = " ".join(text.translate(_NOT_WORD).split())
     stripped = _OPENERS.sub("", text)
