@@ -57,8 +57,11 @@ def find(recs: list[Rec], threshold: float = THRESHOLD, per_review: int = PER_RE
     distinct = sorted({norms[r.text] for s in states for r in by_state[s]})
     position = {text: i for i, text in enumerate(distinct)}
     counts = similarity.counts(distinct)
-    named = np.array([[n in found for n in TREATIES]
-                      for found in map(named_instruments, distinct)], dtype=np.float64)
+    named = np.zeros((len(distinct), len(TREATIES)), dtype=np.float64)
+    column = {name: j for j, name in enumerate(TREATIES)}
+    for i, found in enumerate(map(named_instruments, distinct)):
+        for name in found:
+            named[i, column[name]] = 1
     found: list[Recurrence] = []
     for state in states:
         # by cycle, then IRI: each cycle a contiguous range of rows

@@ -59,7 +59,8 @@ def char_counts(normalised: Sequence[str]) -> sparse.csr_matrix:
         batch = normalised[first:first + _BATCH]
         # every word padded by a space: " w1  w2 " (two spaces between words)
         padded = [f" {t.replace(' ', '  ')} " for t in batch]
-        starts = np.cumsum([0] + [len(p) for p in padded])
+        # the text of each character
+        owner = np.repeat(np.arange(len(batch)), [len(p) for p in padded])
         a = np.frombuffer("".join(padded).encode("ascii"), dtype=np.uint8).astype(np.uint32)
         window = (a[:-3] << 24) | (a[1:-2] << 16) | (a[2:-1] << 8) | a[3:]
         # a window within one padded word has no space in its middle
@@ -69,7 +70,7 @@ def char_counts(normalised: Sequence[str]) -> sparse.csr_matrix:
         position = np.concatenate([whole, single])
         code = np.concatenate([window[whole], (a[single] << 24) | (a[single + 1] << 16)
                                | (a[single + 2] << 8)])
-        doc = np.searchsorted(starts, position + 1, side="right") - 1
+        doc = owner[position + 1]
         key, count = np.unique((doc.astype(np.int64) << 32) | code, return_counts=True)
         codes.append((key & 0xFFFFFFFF).astype(np.uint32))
         counts.append(count.astype(np.int32))

@@ -94,12 +94,11 @@ TREATIES: dict[str, str] = {
     "unesco-education": r"discrimination in education",
 }
 _TREATY_PATTERNS = {name: re.compile(pattern) for name, pattern in TREATIES.items()}
-#: the phrases each pattern needs, one of which a text must hold for the pattern to match
-#: (a substring test is far cheaper than a search); for a pattern without word boundaries,
-#: holding one is matching it
-_TREATY_PHRASES = {name: tuple(pattern.replace(r"\b", "").split("|"))
-                   for name, pattern in TREATIES.items()}
-_PLAIN = frozenset(name for name, pattern in TREATIES.items() if "\\" not in pattern)
+#: (name, phrase): a pattern matches only where the text holds one of its phrases (a
+#: substring test is far cheaper than a search); without word boundaries, that is a match
+_TREATY_PHRASES = tuple((name, phrase) for name, pattern in TREATIES.items()
+                        for phrase in pattern.replace(r"\b", "").split("|"))
+_BOUNDED = frozenset(name for name, pattern in TREATIES.items() if "\\" in pattern)
 _INSTRUMENT = re.compile(r"\b(?:ratif\w*|accede|accession|sign\w*|protocol|convention|covenant)\b")
 #: a text without one of these has no match of _INSTRUMENT (a cheap test for the many)
 _INSTRUMENT_WORDS = ("ratif", "accede", "accession", "sign", "protocol", "convention",
@@ -115,13 +114,9 @@ def named_instruments(norm: str) -> frozenset[str]:
     """:func:`instruments` of a text already normalised (:func:`normalise`)."""
     if not any(w in norm for w in _INSTRUMENT_WORDS) or not _INSTRUMENT.search(norm):
         return frozenset()
-    return frozenset(n for n in TREATIES if _names(n, norm))
-
-
-def _names(name: str, norm: str) -> bool:
-    if not any(phrase in norm for phrase in _TREATY_PHRASES[name]):
-        return False
-    return name in _PLAIN or _TREATY_PATTERNS[name].search(norm) is not None
+    held = {name for name, phrase in _TREATY_PHRASES if phrase in norm}
+    return frozenset(n for n in held
+                     if n not in _BOUNDED or _TREATY_PATTERNS[n].search(norm) is not None)
 
 
 def normalised(texts: Iterable[str]) -> dict[str, str]:
