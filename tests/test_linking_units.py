@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+from sklearn.feature_extraction.text import (
+    CountVectorizer,
+    HashingVectorizer,
+    TfidfTransformer,
+)
 
 from uprgraph.iris import IRIs
 from uprgraph.linking import link_recs, recurrence
 from uprgraph.linking.corpus import Rec
 from uprgraph.linking.matching import match
 from uprgraph.linking.recurrence import PER_REVIEW, find
-from uprgraph.linking.similarity import char_counts, counts, tfidf
+from uprgraph.linking.similarity import (
+    WORD_BUCKETS,
+    analyse,
+    char_counts,
+    counts,
+    tfidf,
+    word_counts,
+)
 from uprgraph.linking.text import instruments, normalise
 
 BASE = "http://localhost:8080/id/recommendation/"
@@ -117,6 +128,18 @@ def test_char_counts_are_scikit_learns_char_wb_4_grams():
 
     order = [c for _, c in sorted(reference.vocabulary_.items(), key=lambda kv: code(kv[0]))]
     assert (char_counts(TEXTS) != expected[:, order]).nnz == 0
+
+
+def test_word_counts_are_scikit_learns_hashed_words():
+    """Words and word pairs hashed as scikit-learn's ``HashingVectorizer`` hashes them: same
+    buckets, counts and order, so the scores are the same to the last bit."""
+    texts = [*TEXTS, "ratify ratify the convention convention ratify"]
+    expected = HashingVectorizer(analyzer=analyse, n_features=WORD_BUCKETS,
+                                 alternate_sign=False, norm=None).transform(texts)
+    found = word_counts(texts)
+    assert found.shape == expected.shape and found.dtype == expected.dtype
+    for part in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(found, part), getattr(expected, part))
 
 
 def test_per_state_weights_are_scikit_learns_tfidf():

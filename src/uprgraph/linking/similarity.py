@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorizer
+from sklearn.feature_extraction import FeatureHasher
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from .text import normalise
 
@@ -138,10 +140,17 @@ def tfidf(counts: sparse.csr_matrix) -> sparse.csr_matrix:
 
 def counts(normalised: Sequence[str]) -> Counts:
     """:class:`Counts` of texts already normalised (:func:`.text.normalise`)."""
+    return Counts(word_counts(normalised), char_counts(normalised))
+
+
+def word_counts(normalised: Sequence[str]) -> sparse.csr_matrix:
+    """:func:`analyse` features of each text, hashed into WORD_BUCKETS: what scikit-learn's
+    ``HashingVectorizer(analyzer=analyse, alternate_sign=False, norm=None)`` counts, from
+    its own hasher given (feature, 1) pairs, which it takes without a generator per text."""
     # hashed, not a vocabulary: the word pairs of 100,000 texts are millions of strings
-    words = HashingVectorizer(analyzer=analyse, n_features=WORD_BUCKETS, alternate_sign=False,
-                              norm=None, dtype=np.float64)
-    return Counts(words.transform(normalised).tocsr(), char_counts(normalised))
+    hasher = FeatureHasher(n_features=WORD_BUCKETS, input_type="pair", alternate_sign=False,
+                           dtype=np.float64)
+    return hasher.transform(zip(analyse(text), repeat(1)) for text in normalised).tocsr()
 
 
 def vectors(texts: Sequence[str]) -> Vectors:
