@@ -20,15 +20,17 @@ With ``--synthetic N``, the linking of ``python -m bench``'s N synthetic recomme
 too (made from its CSV, without importing them): does the step scale?
 
 Reported: seconds, peak RSS, and the linking's time and memory as ratios to the
-references (memory: the peak over the reference's). With ``--build``, a whole
-``uprgraph build`` of the same project too, and the share of its time the linking
-stage takes. ``--project`` reuses a project whose
+references (memory: the peak over the reference's); ``links_sha256``, a digest of the
+links graph's sorted N-Quads, shows whether a change to the step kept its output.
+With ``--build``, a whole ``uprgraph build`` of the same project too, and the share of
+its time the linking stage takes. ``--project`` reuses a project whose
 data/imported/ already holds the imports (importing takes minutes).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import multiprocessing as mp
 import resource
@@ -71,6 +73,12 @@ def _laps(split: dict[str, float]):
         clock = now
 
     return lap
+
+
+def _digest(quads: list) -> str:
+    """SHA-256 of the quads' sorted N-Quads lines: equal digests, equal links graphs."""
+    lines = sorted(str(quad) for quad in quads)
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
 def _rdflib(project: str, queue: mp.Queue) -> None:
@@ -117,6 +125,7 @@ def _linking(project: str, queue: mp.Queue) -> None:
         "source_matches": sum(len(m.matches) for m in linked.matchings),
         "suggestions": len(linked.suggestions),
         "link_triples": len(linked.graph),
+        "links_sha256": _digest(linked.quads),
         "linking_s": round(sum(split.values()), 2),
         # the process's own CPU time: what the step costs on a machine shared with others
         "linking_cpu_s": round(cpu, 2),
@@ -154,7 +163,8 @@ def _synthetic(rows_csv: str, queue: mp.Queue) -> None:
 
     linked = link_recs(recs, iris, lap)
     queue.put({"recommendations": len(recs), "recurrence_links": len(linked.recurrences),
-               "link_triples": len(linked.quads), "linking_s": round(sum(split.values()), 2),
+               "link_triples": len(linked.quads), "links_sha256": _digest(linked.quads),
+               "linking_s": round(sum(split.values()), 2),
                "split_s": split, "peak_rss_before_linking_mb": before,
                "peak_rss_mb": _peak_mb()})
 
