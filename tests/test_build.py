@@ -18,7 +18,7 @@ from uprgraph import build as build_mod
 from uprgraph.build import BuildError, build
 from uprgraph.cli import main
 from uprgraph.config import load_settings
-from uprgraph.release import current
+from uprgraph.release import current, layout
 from uprgraph.store.oxigraph import OxigraphStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,6 +59,23 @@ def test_release_layout_and_manifest(built):
         assert path.stat().st_size == dump["bytes"]
         assert hashlib.sha256(path.read_bytes()).hexdigest() == dump["sha256"]
     assert release.manifest["triples"] > 500, "the seed data should be in the release"
+
+
+def test_build_leaves_the_store_count_a_server_checks_against(built):
+    settings, result = built
+    release = current(settings)
+    assert layout.verify_store(release.path) is None
+    stored = len(ox.Store.read_only(str(release.path / layout.STORE)))
+    assert release.manifest["store_quads"] == stored
+    # a server starting on this release compares the manifest with this, not a new count
+    assert layout.remembered_count(release.path) == stored
+    # the count belongs to these files: another checksum list has none
+    listing = release.path / layout.STORE_CHECKSUMS
+    listing.write_text(listing.read_text() + "0" * 64 + "  store/extra\n")
+    try:
+        assert layout.remembered_count(release.path) is None
+    finally:
+        listing.write_text("".join(listing.read_text().splitlines(keepends=True)[:-1]))
 
 
 def data_count(store: OxigraphStore, settings) -> int:

@@ -18,6 +18,7 @@ import json
 import os
 import secrets
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,8 @@ STORE = "store"
 DESCRIPTION = "void.ttl"
 LINKS_REPORT = "links-report.json"
 STORE_CHECKSUMS = "store.sha256"
+#: quad counts of stores that matched their checksums, one file per release, beside them
+COUNTED = ".counted"
 BUILDING_PREFIX = ".building-"
 LEASES = ".leases"
 #: files of a store that RocksDB rewrites when it opens one (its lock and info logs)
@@ -94,14 +97,20 @@ def start(settings: Settings, release_id: str) -> Path:
     return staging
 
 
-def publish(settings: Settings, staging: Path, release_id: str) -> Release:
-    """Rename the staging directory into place and swap ``current`` to it atomically."""
+def publish(settings: Settings, staging: Path, release_id: str,
+            store_quads: int | None = None) -> Release:
+    """Rename the staging directory into place and swap ``current`` to it atomically.
+
+    ``store_quads`` is the number of quads the build counted in the store it wrote,
+    kept with the store's checksums (:func:`remember_count`)."""
     final = settings.releases_dir / release_id
     if final.exists():
         shutil.rmtree(final)
     if (staging / STORE).is_dir():
         write_store_checksums(staging)
     os.replace(staging, final)
+    if store_quads is not None:
+        remember_count(final, store_quads)
     link = settings.current_release
     tmp_link = link.with_name(link.name + ".new")
     if tmp_link.is_symlink() or tmp_link.exists():
@@ -136,9 +145,23 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
+def _digests(paths: list[Path]) -> list[str | None]:
+    """The SHA-256 of each file (None: missing), several files at once: hashlib lets go
+    of the GIL while it hashes, so a store is checked on every core at once."""
+    def digest(path: Path) -> str | None:
+        try:
+            return _sha256(path)
+        except FileNotFoundError:
+            return None
+
+    with ThreadPoolExecutor(max_workers=max(1, min(len(paths), os.cpu_count() or 1))) as pool:
+        return list(pool.map(digest, paths))
+
+
 def write_store_checksums(release: Path) -> None:
     """List the store's files with their SHA-256 (``sha256sum`` format) beside it."""
-    lines = [f"{_sha256(f)}  {STORE}/{f.name}\n" for f in _store_files(release)]
+    files = _store_files(release)
+    lines = [f"{d}  {STORE}/{f.name}\n" for f, d in zip(files, _digests(files), strict=True)]
     (release / STORE_CHECKSUMS).write_text("".join(lines), encoding="utf-8")
 
 
@@ -152,13 +175,63 @@ def verify_store(release: Path) -> str | None:
     for line in listing.read_text(encoding="utf-8").splitlines():
         digest, _, name = line.partition("  ")
         expected[name] = digest
-    for name, digest in expected.items():
-        path = release / name
-        if not path.is_file():
+    names = list(expected)
+    for name, found in zip(names, _digests([release / n for n in names]), strict=True):
+        if found is None:
             return f"{name} is missing"
-        if _sha256(path) != digest:
+        if found != expected[name]:
             return f"{name} does not match its checksum in {STORE_CHECKSUMS}"
     return None
+
+
+# -- counted stores -----------------------------------------------------------
+def counted_file(release: Path) -> Path | None:
+    """Where the quad count of this release's store is kept, keyed by its checksum list
+    (None: no list, so a count could not be tied to the files and is never kept).
+
+    A store whose every file matches its checksums holds exactly the quads it held when
+    it was counted, so the count is kept beside the releases: the build that wrote the
+    store counted it, and a server starting on it compares the manifest with that count
+    instead of reading every quad again.
+    """
+    listing = release / STORE_CHECKSUMS
+    try:
+        digest = hashlib.sha256(listing.read_bytes()).hexdigest()[:32]
+    except OSError:
+        return None
+    return release.parent / COUNTED / f"{release.name}-{digest}"
+
+
+def remembered_count(release: Path) -> int | None:
+    memo = counted_file(release)
+    if memo is None:
+        return None
+    try:
+        return int(memo.read_text(encoding="ascii"))
+    except (OSError, ValueError):
+        return None
+
+
+def remember_count(release: Path, count: int) -> None:
+    """Keep ``count`` for ``release``'s store, and forget the counts of releases pruned
+    since (best effort: a read-only project is counted at every start)."""
+    memo = counted_file(release)
+    if memo is None:
+        return
+    try:
+        memo.parent.mkdir(exist_ok=True)
+        for old in memo.parent.iterdir():
+            if (memo.parent.parent / old.name.rsplit("-", 1)[0]).is_dir():
+                continue
+            if old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                old.unlink(missing_ok=True)
+        tmp = memo.with_suffix(".tmp")
+        tmp.write_text(str(count), encoding="ascii")
+        tmp.replace(memo)
+    except OSError:
+        pass
 
 
 # -- leases -------------------------------------------------------------------
