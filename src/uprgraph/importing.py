@@ -30,7 +30,6 @@ from tqdm import tqdm
 
 from . import evidence_import, formats
 from .config import Settings
-from .graph.ntriples import TripleSet
 from .graph.recommendations import GraphBuilder, ImportInfo
 from .iris import slug
 from .records import ParsedSource, Problem, Recommendation, SourceError
@@ -123,11 +122,13 @@ def remove_import(settings: Settings, name: str) -> list[Path]:
     return removed
 
 
-def _shacl(settings: Settings, nt_text: str, graph: TripleSet,
-           iris_of: dict[str, Recommendation], name: str) -> list[Problem]:
+def _shacl(settings: Settings, nt_text: str, iris_of: dict[str, Recommendation],
+           name: str) -> list[Problem]:
     """SHACL problems of the imported triples, one per recommendation that must go.
 
     ``iris_of`` maps the N-Triples text of each recommendation's IRI (``<...>``) to it.
+    A violation on another node (a concept, a state) blames the recommendations whose
+    triples have that node as their object.
     """
     shapes = _project_graph(settings, settings.path(settings.shapes_dir))
     if not len(shapes):
@@ -143,9 +144,10 @@ def _shacl(settings: Settings, nt_text: str, graph: TripleSet,
         else:
             if pointing is None:
                 pointing = {}
-                for s, _p, o in graph:
-                    if s in iris_of:
-                        pointing.setdefault(o, []).append(s)
+                for line in filter(None, nt_text.split("\n")):
+                    subject, _p, rest = line.split(" ", 2)  # rest: "object ."
+                    if subject in iris_of:
+                        pointing.setdefault(rest[:-2], []).append(subject)
             hit = sorted(set(pointing.get(focus, ())))
         if not hit:
             raise ImportFailed(f"{name}: SHACL: {result.message} (node {result.focus})")
@@ -205,9 +207,8 @@ def import_file(
     info = ImportInfo(name, path.name, sha256, fmt, imported)
     recs = list(parsed.recommendations)
     rejected = list(parsed.errors)
-    graph, iris_of = _graph(settings, info, parsed, recs, progress)
-    nt_text = graph.ntriples()
-    shacl = _shacl(settings, nt_text, graph, iris_of, path.name)
+    nt_text, triples, iris_of = _ntriples(settings, info, parsed, recs, progress)
+    shacl = _shacl(settings, nt_text, iris_of, path.name)
     if shacl:
         if strict:
             raise ImportFailed(f"{path.name}: {len(shacl)} recommendation(s) fail the shapes "
@@ -215,9 +216,8 @@ def import_file(
         bad = {p.location for p in shacl}
         recs = [r for r in recs if r.location not in bad]
         rejected += shacl
-        graph, iris_of = _graph(settings, info, parsed, recs, progress)
-        nt_text = graph.ntriples()
-        again = _shacl(settings, nt_text, graph, iris_of, path.name)
+        nt_text, triples, iris_of = _ntriples(settings, info, parsed, recs, progress)
+        again = _shacl(settings, nt_text, iris_of, path.name)
         if again:
             raise ImportFailed(f"{path.name}: still failing the shapes after leaving out "
                                f"{len(shacl)} recommendation(s); nothing imported", again)
@@ -232,7 +232,7 @@ def import_file(
         "imported": imported,
         "rows": parsed.rows,
         **_counts(recs),
-        "triples": len(graph),
+        "triples": triples,
         "graph_file": f"{name}.nt",
         "rejected": [{"location": p.location, "reason": p.reason} for p in rejected],
         "warnings": [{"location": p.location, "reason": p.reason} for p in parsed.warnings],
@@ -269,11 +269,13 @@ def _previous(settings: Settings, name: str) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
-def _graph(
+def _ntriples(
     settings: Settings, info: ImportInfo, parsed: ParsedSource, recs: list[Recommendation],
     progress: bool,
-) -> tuple[TripleSet, dict[str, Recommendation]]:
-    """The import's triples, and its recommendations by their IRIs' N-Triples text."""
+) -> tuple[str, int, dict[str, Recommendation]]:
+    """The import file's text, its number of triples, and its recommendations by the
+    N-Triples text of their IRIs. The triples themselves are let go before validation,
+    which needs the memory."""
     builder = GraphBuilder(settings.iris, info)
     iris_of: dict[str, Recommendation] = {}
     for rec in tqdm(recs, desc="converting", unit="rec", disable=not progress, leave=False):
@@ -282,7 +284,7 @@ def _graph(
     for mapping in parsed.mappings:
         if mapping.source in used:
             builder.mapping(mapping)
-    return builder.graph, iris_of
+    return builder.graph.ntriples(), len(builder.graph), iris_of
 
 
 def _supersede(settings: Settings, name: str, fmt: str, wanted: set[str]) -> dict[str, int]:
