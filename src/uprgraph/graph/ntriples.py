@@ -4,8 +4,8 @@ An import only needs each triple once and its N-Triples text. Building rdflib
 terms (and an rdflib ``Graph`` with three indexes per triple) made an import
 slower than parsing its own output back, so importers hold the N-Triples text
 of each term instead: :func:`iri` and :func:`literal` write a term once (shared
-nodes are cached by the builders), :class:`TripleSet` keeps ``(s, p, o)`` tuples
-of those texts and writes the sorted file.
+nodes are cached by the builders), :class:`TripleSet` keeps the lines they make
+and writes the sorted file.
 
 Escaping is rdflib's (``\\\\``, ``\\"``, ``\\n``, ``\\r``), so a file is byte-identical
 to what ``Graph.serialize(format="nt")`` writes for the same triples; every other
@@ -16,7 +16,7 @@ round-trips a tricky fixture through Oxigraph's and rdflib's parsers).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
@@ -76,30 +76,27 @@ def sorted_text(lines: Iterable[str]) -> str:
 
 
 class TripleSet:
-    """Triples as N-Triples term texts, each kept once."""
+    """Triples as N-Triples lines, each kept once."""
 
     def __init__(self) -> None:
-        self._triples: set[Triple] = set()
-        #: ``add((s, p, o))`` of the N-Triples texts of three terms
-        self.add = self._triples.add
+        self._lines: set[str] = set()
+
+    def add(self, triple: Triple) -> None:
+        """Add ``(s, p, o)``: the N-Triples texts of three terms."""
+        s, p, o = triple
+        self._lines.add(f"{s} {p} {o} .")
 
     def add_graph(self, graph: Graph) -> None:
         """Add the triples of an rdflib graph (small ones: a document's description)."""
-        for s, p, o in graph:
-            self.add((term(s), term(p), term(o)))
+        for triple in graph:
+            self._lines.add(line(triple))
 
     def __len__(self) -> int:
-        return len(self._triples)
-
-    def __iter__(self) -> Iterator[Triple]:
-        return iter(self._triples)
-
-    def __contains__(self, triple: object) -> bool:
-        return triple in self._triples
+        return len(self._lines)
 
     def ntriples(self) -> str:
         """Every triple as N-Triples, lines sorted."""
-        return sorted_text(f"{s} {p} {o} ." for s, p, o in self._triples)
+        return sorted_text(self._lines)
 
     def to_graph(self) -> Graph:
         """The triples as an rdflib graph (for the small graphs that need one)."""
