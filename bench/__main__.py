@@ -1,7 +1,7 @@
 """The whole benchmark: import, build, rebuild and serving, with references from the same run.
 
     python -m bench [--synthetic 100000] [--data ../shared/data] [--n 30] [--seconds 5]
-                    [--no-serve] [--no-rdflib-endpoint]
+                    [--no-serve] [--no-rdflib-endpoint] [--only-import [--csv FILE]]
 
 1. Import and build of the UPR Info samples, and of ``--synthetic`` recommendations
    shaped like them (about 10 triples each), with a plain rdflib parse of the
@@ -11,6 +11,10 @@
    recommendations, everything else unchanged.
 3. Serving (:mod:`bench.endpoint`) on the synthetic release: uprgraph in its disk
    and memory modes against ``oxigraph serve-read-only`` and rdflib-endpoint.
+
+``--only-import`` times step 1's imports and their rdflib parse reference only (no
+build, rebuild or serving); ``--csv FILE`` imports that synthetic file instead of
+generating one (``synthetic_csv`` makes it: generate it once, time many runs).
 
 Writes a table to the terminal, ``bench/results/bench-<time>.json`` and
 ``bench/RESULTS.md`` (figures, peers' versions, machine).
@@ -125,9 +129,10 @@ def new_project(folder: Path) -> Path:
     return folder
 
 
-def case(label: str, files: list[Path], project: Path) -> dict:
+def case(label: str, files: list[Path], project: Path, build: bool = True) -> dict:
     result = {"case": label, **in_child(_import, [str(f) for f in files], str(project))}
-    result.update(in_child(_build, str(project)))
+    if build:
+        result.update(in_child(_build, str(project)))
     result["import_vs_rdflib_parse"] = round(
         result["import_s"] / max(result["rdflib_parse_of_imported_nt_s"], 1e-9), 2)
     print(json.dumps(result), flush=True)
@@ -161,6 +166,15 @@ def build_table(cases: list[dict]) -> str:
         splits.append(f"| {c['case']} | " + " | ".join(map(str, c["build_split_s"].values()))
                       + " |")
     return "\n".join(lines + splits)
+
+
+def import_table(cases: list[dict]) -> str:
+    lines = ["| case | recs | triples | import s | rdflib parse s | import / parse "
+             "| peak MB |", "|---" * 7 + "|"]
+    lines += [f"| {c['case']} | {c['recommendations']} | {c['imported_triples']} | "
+              f"{c['import_s']} | {c['rdflib_parse_of_imported_nt_s']} | "
+              f"{c['import_vs_rdflib_parse']} | {c['import_peak_mb']} |" for c in cases]
+    return "\n".join(lines)
 
 
 def write_results(out: Path, report: dict, text: str) -> None:
@@ -206,6 +220,9 @@ def main() -> None:
     parser.add_argument("--no-rebuild", action="store_true", help="skip the rebuild case")
     parser.add_argument("--no-serve", action="store_true", help="skip the serving benchmark")
     parser.add_argument("--no-rdflib-endpoint", action="store_true")
+    parser.add_argument("--only-import", action="store_true",
+                        help="time the imports and their rdflib parse reference only")
+    parser.add_argument("--csv", type=Path, help="an existing synthetic CSV to import")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
     samples = sorted((args.data / "upr-info").glob("*.csv"))
@@ -213,6 +230,8 @@ def main() -> None:
         parser.error(f"no UPR Info samples under {args.data / 'upr-info'}")
     report: dict = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                     "machine": machine(), "versions": endpoint.versions(), "cases": []}
+    if args.only_import:
+        return only_import(args, samples, report)
     with tempfile.TemporaryDirectory(prefix="uprgraph-bench-") as tmp:
         tmp_path = Path(tmp)
         served = tmp_path / "samples"
@@ -241,6 +260,25 @@ def main() -> None:
                      f"query and server, median / 95th percentile)\n\n"
                      + endpoint.table(serving))
             text += "".join(f"\n\n{note}" for note in serving["notes"])
+    print(text)
+    write_results(args.out, report, text)
+
+
+def only_import(args: argparse.Namespace, samples: list[Path], report: dict) -> None:
+    """The import cases alone: samples, then the synthetic file (``--csv`` or generated)."""
+    with tempfile.TemporaryDirectory(prefix="uprgraph-bench-") as tmp:
+        tmp_path = Path(tmp)
+        if not args.no_samples:
+            report["cases"].append(
+                case("UPR Info samples", samples, new_project(tmp_path / "samples"), False))
+        if args.csv or args.synthetic:
+            rows = args.csv or synthetic_csv(samples, args.synthetic, tmp_path / "synthetic.csv")
+            count = sum(1 for _ in csv.reader(rows.open(encoding="utf-8", newline=""))) - 1
+            report["cases"].append(case(f"synthetic {count}", [rows],
+                                        new_project(tmp_path / "synthetic"), False))
+    report["load_average_at_end"] = os.getloadavg()
+    text = ("## Import\n\n" + import_table(report["cases"])
+            + f"\n\nLoad average at the end: {report['load_average_at_end']}.")
     print(text)
     write_results(args.out, report, text)
 

@@ -25,12 +25,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rdflib import Graph, URIRef
+from rdflib import Graph
 from tqdm import tqdm
 
 from . import evidence_import, formats
 from .config import Settings
-from .graph.ntriples import TripleSet
 from .graph.recommendations import GraphBuilder, ImportInfo
 from .iris import slug
 from .records import ParsedSource, Problem, Recommendation, SourceError
@@ -123,32 +122,38 @@ def remove_import(settings: Settings, name: str) -> list[Path]:
     return removed
 
 
-def _shacl(settings: Settings, nt_text: str, graph: TripleSet,
-           iris_of: dict[URIRef, Recommendation], name: str) -> list[Problem]:
-    """SHACL problems of the imported triples, one per recommendation that must go."""
+def _shacl(settings: Settings, nt_text: str, iris_of: dict[str, Recommendation],
+           name: str) -> list[Problem]:
+    """SHACL problems of the imported triples, one per recommendation that must go.
+
+    ``iris_of`` maps the N-Triples text of each recommendation's IRI (``<...>``) to it.
+    A violation on another node (a concept, a state) blames the recommendations whose
+    triples have that node as their object.
+    """
     shapes = _project_graph(settings, settings.path(settings.shapes_dir))
     if not len(shapes):
         return []
     ontology = _project_graph(settings, settings.path(settings.ontology_dir))
     report = validate_ntriples(nt_text, shapes, ontology if len(ontology) else None)
-    problems: dict[URIRef, Problem] = {}
-    pointing: dict[object, list[URIRef]] | None = None  # object -> recommendations, when needed
+    problems: dict[str, Problem] = {}
+    pointing: dict[str, list[str]] | None = None  # object -> recommendations, when needed
     for result in report.violations:
-        focus = URIRef(result.focus)
+        focus = f"<{result.focus}>"
         if focus in iris_of:
             hit = [focus]
         else:
             if pointing is None:
                 pointing = {}
-                for s, _p, o in graph:
-                    if s in iris_of:
-                        pointing.setdefault(o, []).append(s)  # type: ignore[arg-type]
+                for line in filter(None, nt_text.split("\n")):
+                    subject, _p, rest = line.split(" ", 2)  # rest: "object ."
+                    if subject in iris_of:
+                        pointing.setdefault(rest[:-2], []).append(subject)
             hit = sorted(set(pointing.get(focus, ())))
         if not hit:
             raise ImportFailed(f"{name}: SHACL: {result.message} (node {result.focus})")
-        for iri in hit:
-            problems.setdefault(iri, Problem(
-                name, iris_of[iri].location,
+        for node in hit:
+            problems.setdefault(node, Problem(
+                name, iris_of[node].location,
                 f"SHACL: {result.message}" + (f" ({result.path})" if result.path else "")))
     return list(problems.values())
 
@@ -187,7 +192,8 @@ def import_file(
     name = slug(name or path.stem)
     data = path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
-    parsed: ParsedSource = READERS[fmt](path, options)
+    parsed: ParsedSource = (upr_info.parse(path, options, data) if fmt == upr_info.FORMAT
+                            else READERS[fmt](path, options))
     log(f"read {parsed.rows} rows of {path.name} ({fmt}, layout {parsed.layout}): "
         f"{len(parsed.recommendations)} recommendations, {len(parsed.errors)} rejected")
     if strict and parsed.errors:
@@ -201,9 +207,8 @@ def import_file(
     info = ImportInfo(name, path.name, sha256, fmt, imported)
     recs = list(parsed.recommendations)
     rejected = list(parsed.errors)
-    graph, iris_of = _graph(settings, info, parsed, recs, progress)
-    nt_text = graph.ntriples()
-    shacl = _shacl(settings, nt_text, graph, iris_of, path.name)
+    nt_text, triples, iris_of = _ntriples(settings, info, parsed, recs, progress)
+    shacl = _shacl(settings, nt_text, iris_of, path.name)
     if shacl:
         if strict:
             raise ImportFailed(f"{path.name}: {len(shacl)} recommendation(s) fail the shapes "
@@ -211,9 +216,8 @@ def import_file(
         bad = {p.location for p in shacl}
         recs = [r for r in recs if r.location not in bad]
         rejected += shacl
-        graph, iris_of = _graph(settings, info, parsed, recs, progress)
-        nt_text = graph.ntriples()
-        again = _shacl(settings, nt_text, graph, iris_of, path.name)
+        nt_text, triples, iris_of = _ntriples(settings, info, parsed, recs, progress)
+        again = _shacl(settings, nt_text, iris_of, path.name)
         if again:
             raise ImportFailed(f"{path.name}: still failing the shapes after leaving out "
                                f"{len(shacl)} recommendation(s); nothing imported", again)
@@ -228,7 +232,7 @@ def import_file(
         "imported": imported,
         "rows": parsed.rows,
         **_counts(recs),
-        "triples": len(graph),
+        "triples": triples,
         "graph_file": f"{name}.nt",
         "rejected": [{"location": p.location, "reason": p.reason} for p in rejected],
         "warnings": [{"location": p.location, "reason": p.reason} for p in parsed.warnings],
@@ -265,31 +269,39 @@ def _previous(settings: Settings, name: str) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
-def _graph(settings, info, parsed, recs, progress):
+def _ntriples(
+    settings: Settings, info: ImportInfo, parsed: ParsedSource, recs: list[Recommendation],
+    progress: bool,
+) -> tuple[str, int, dict[str, Recommendation]]:
+    """The import file's text, its number of triples, and its recommendations by the
+    N-Triples text of their IRIs. The triples themselves are let go before validation,
+    which needs the memory."""
     builder = GraphBuilder(settings.iris, info)
-    iris_of: dict[URIRef, Recommendation] = {}
+    iris_of: dict[str, Recommendation] = {}
     for rec in tqdm(recs, desc="converting", unit="rec", disable=not progress, leave=False):
         iris_of[builder.recommendation(rec)] = rec
     used = {c for r in recs for c in r.themes}
     for mapping in parsed.mappings:
         if mapping.source in used:
             builder.mapping(mapping)
-    return builder.graph, iris_of
+    return builder.graph.ntriples(), len(builder.graph), iris_of
 
 
-def _supersede(settings: Settings, name: str, fmt: str, iris: set[URIRef]) -> dict[str, int]:
+def _supersede(settings: Settings, name: str, fmt: str, wanted: set[str]) -> dict[str, int]:
     """Drop from older imports of the same format the recommendations this one restates.
 
     A newer UPR Info export mints the same IRIs for the same recommendations;
-    its statements replace the older file's rather than adding to them.
+    its statements replace the older file's rather than adding to them. ``wanted`` holds
+    the N-Triples text (``<...>``) of this import's recommendations.
     """
     done: dict[str, int] = {}
-    wanted = {f"<{iri}>" for iri in iris}
     for manifest in list_imports(settings):
         if manifest["name"] == name or manifest.get("format") != fmt:
             continue
         nt_path = settings.imported_dir / manifest["graph_file"]
-        lines = nt_path.read_text(encoding="utf-8").splitlines()
+        # lines end with "\n" only: str.splitlines() would also split literals holding
+        # U+2028, U+0085 or a form feed, which N-Triples writes as they are
+        lines = nt_path.read_text(encoding="utf-8").rstrip("\n").split("\n")
         kept = [line for line in lines if line.split(" ", 1)[0] not in wanted]
         dropped = {line.split(" ", 1)[0] for line in lines} & wanted
         if not dropped:

@@ -1,76 +1,103 @@
-"""A set of triples written straight out as N-Triples, for importers.
+"""Triples written straight out as N-Triples text, for importers.
 
-An import only needs its triples once each and their N-Triples text; an rdflib
-``Graph`` also keeps three indexes per triple, which made building and writing
-an import several times slower than parsing its output back. :class:`TripleSet`
-takes the same ``add((s, p, o))`` calls (rdflib terms) and :func:`line` writes
-each triple exactly as rdflib's ``serialize(format="nt")`` does, so an import
-file is byte-identical to what the rdflib path wrote.
+An import only needs each triple once and its N-Triples text. Building rdflib
+terms (and an rdflib ``Graph`` with three indexes per triple) made an import
+slower than parsing its own output back, so importers hold the N-Triples text
+of each term instead: :func:`iri` and :func:`literal` write a term once (shared
+nodes are cached by the builders), :class:`TripleSet` keeps the lines they make
+and writes the sorted file.
+
+Escaping is rdflib's (``\\\\``, ``\\"``, ``\\n``, ``\\r``), so a file is byte-identical
+to what ``Graph.serialize(format="nt")`` writes for the same triples; every other
+character is legal as it is in an N-Triples string (``tests/test_import_writer.py``
+round-trips a tricky fixture through Oxigraph's and rdflib's parsers).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable
 
-from rdflib import Graph, Literal
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-Triple = tuple[Node, Node, Node]
+#: the text of one triple's subject, predicate and object
+Triple = tuple[str, str, str]
+
+#: what N-Triples forbids inside ``<...>`` (IRIREF)
+_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 
 
-def literal(term: Literal) -> str:
-    """A literal in N-Triples (the escaping of rdflib's N-Triples serialiser)."""
-    text = str(term).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-    text = text.replace("\r", "\\r")
-    if term.language:
-        return f'"{text}"@{term.language}'
-    if term.datatype:
-        return f'"{text}"^^<{term.datatype}>'
+def iri(value: str) -> str:
+    """An IRI (as :mod:`uprgraph.iris` mints it) in N-Triples: ``<...>``."""
+    if _NOT_IN_IRI.search(value):
+        raise ValueError(f"cannot write {value!r} as an IRI: it holds a character "
+                         "N-Triples forbids in IRIs (space, <, >, \", {, }, |, ^, `, \\)")
+    return f"<{value}>"
+
+
+def literal(text: str, lang: str | None = None, datatype: str | None = None) -> str:
+    """A literal in N-Triples; ``datatype`` is an IRI (not yet in ``<>``)."""
+    if "\\" in text:
+        text = text.replace("\\", "\\\\")
+    if '"' in text:
+        text = text.replace('"', '\\"')
+    if "\n" in text:
+        text = text.replace("\n", "\\n")
+    if "\r" in text:
+        text = text.replace("\r", "\\r")
+    if lang:
+        return f'"{text}"@{lang}'
+    if datatype:
+        return f'"{text}"^^{iri(datatype)}'
     return f'"{text}"'
 
 
-def line(triple: Triple) -> str:
-    """One triple as an N-Triples line, without its line end."""
+def term(node: Node) -> str:
+    """An rdflib term in N-Triples, as rdflib's N-Triples serialiser writes it."""
+    if isinstance(node, Literal):
+        return literal(str(node), node.language, node.datatype)
+    if isinstance(node, URIRef):
+        return iri(str(node))
+    if isinstance(node, BNode):
+        return node.n3()
+    raise TypeError(f"not an RDF term: {node!r}")
+
+
+def line(triple: tuple[Node, Node, Node]) -> str:
+    """One triple of rdflib terms as an N-Triples line, without its line end."""
     s, p, o = triple
-    obj = literal(o) if isinstance(o, Literal) else o.n3()
-    return f"{s.n3()} {p.n3()} {obj} ."
+    return f"{term(s)} {term(p)} {term(o)} ."
+
+
+def sorted_text(lines: Iterable[str]) -> str:
+    """N-Triples lines, sorted (the same input gives the same file), each ended by ``\\n``."""
+    return "\n".join(sorted(lines)) + "\n"
 
 
 class TripleSet:
-    """Triples, each kept once, with ``Graph``'s ``add``, ``len`` and iteration."""
+    """Triples as N-Triples lines, each kept once."""
 
     def __init__(self) -> None:
-        self._triples: set[Triple] = set()
+        self._lines: set[str] = set()
 
     def add(self, triple: Triple) -> None:
-        self._triples.add(triple)
+        """Add ``(s, p, o)``: the N-Triples texts of three terms."""
+        s, p, o = triple
+        self._lines.add(f"{s} {p} {o} .")
+
+    def add_graph(self, graph: Graph) -> None:
+        """Add the triples of an rdflib graph (small ones: a document's description)."""
+        for triple in graph:
+            self._lines.add(line(triple))
 
     def __len__(self) -> int:
-        return len(self._triples)
-
-    def __iter__(self) -> Iterator[Triple]:
-        return iter(self._triples)
-
-    def __contains__(self, triple: object) -> bool:
-        return triple in self._triples
+        return len(self._lines)
 
     def ntriples(self) -> str:
-        """Every triple as N-Triples, lines sorted (the same input gives the same file)."""
-        iris: dict[Node, str] = {}  # an IRI recurs in many triples: written once
-
-        def term(t: Node) -> str:
-            if isinstance(t, Literal):
-                return literal(t)
-            text = iris.get(t)
-            if text is None:
-                text = iris[t] = t.n3()
-            return text
-
-        lines = [f"{term(s)} {term(p)} {term(o)} ." for s, p, o in self._triples]
-        return "\n".join(sorted(lines)) + "\n"
+        """Every triple as N-Triples, lines sorted."""
+        return sorted_text(self._lines)
 
     def to_graph(self) -> Graph:
-        graph = Graph()
-        for triple in self._triples:
-            graph.add(triple)
-        return graph
+        """The triples as an rdflib graph (for the small graphs that need one)."""
+        return Graph().parse(data=self.ntriples(), format="nt")

@@ -21,13 +21,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import re
 import unicodedata
+from functools import lru_cache
 from pathlib import Path
 
 from ..records import (
     NOTED,
     SUPPORTED,
+    Concept,
     Organisation,
     ParsedSource,
     Problem,
@@ -35,7 +36,7 @@ from ..records import (
     Review,
     SourceError,
 )
-from ..states import UnknownState, is_unknown, resolve
+from ..states import State, UnknownState, is_unknown, resolve
 from . import themes
 from .common import ReviewOptions, agree, cycle_of_session
 
@@ -92,10 +93,15 @@ def _split(cell: str) -> list[str]:
     return [p.strip() for p in cell.split(",") if p.strip()]
 
 
-def parse(path: Path, options: ReviewOptions | None = None) -> ParsedSource:
+ACTIONS = frozenset("12345")
+
+
+def parse(path: Path, options: ReviewOptions | None = None,
+          data: bytes | None = None) -> ParsedSource:
+    """Read an export (``data``: its bytes, when the caller has read them already)."""
     options = options or ReviewOptions()
     name = path.name
-    text, encoding = decode(path.read_bytes())
+    text, encoding = decode(path.read_bytes() if data is None else data)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [h.strip() for h in next(reader)]
@@ -107,106 +113,123 @@ def parse(path: Path, options: ReviewOptions | None = None) -> ParsedSource:
         )
     opt_state = options.state_ref()
     parsed = ParsedSource(str(path), FORMAT, f"csv ({encoding})")
-    seen: dict[str, tuple[int, tuple[str, ...]]] = {}
+    problems = parsed.problems
+
+    def problem(where: str, reason: str, level: str = "error") -> None:
+        problems.append(Problem(name, where, reason, level))
+
+    seen: dict[str, tuple[int, list[str]]] = {}
+    repeats: dict[str, int] = {}  # stable id -> rows that had it so far, when more than one
+    reviews: dict[tuple[str, int, int], Review] = {}
     for number, row in enumerate(reader, start=2):
-        parsed.rows += 1
         where = f"row {number}"
-
-        def problem(reason: str, level: str = "error", where: str = where) -> None:
-            parsed.problems.append(Problem(name, where, reason, level))
-
-        if not any(cell.strip() for cell in row):
-            parsed.rows -= 1
+        if not "".join(row).strip():
             continue
+        parsed.rows += 1
         if len(row) != len(COLUMNS):
-            problem(f"{len(row)} cells, expected {len(COLUMNS)} (truncated or malformed row)")
+            problem(where, f"{len(row)} cells, expected {len(COLUMNS)} "
+                    "(truncated or malformed row)")
             continue
-        cells = dict(zip(COLUMNS, (c.strip() for c in row), strict=True))
+        (to, _to_group, to_org, rec_text, from_cell, _from_group, from_org, response_cell,
+         action, issue, session_cell) = (c.strip() for c in row)
         try:
-            to_state = resolve(cells["To"])
+            to_state = resolve(to)
         except UnknownState as exc:
-            problem(f"To: {exc}")
+            problem(where, f"To: {exc}")
             continue
-        if not cells["From"]:
-            problem("From: no recommending state")
+        if not from_cell:
+            problem(where, "From: no recommending state")
             continue
-        from_names = [cells["From"]] if _resolves(cells["From"]) else _split(cells["From"])
-        states, unknown = [], False
-        for from_name in from_names:
-            if is_unknown(from_name):
-                unknown = True
-                continue
-            try:
-                states.append(resolve(from_name))
-            except UnknownState as exc:
-                problem(f"From: {exc}")
-                break
-        else:
-            from_names = []
-        if from_names:
+        states, unknown, error = _recommending(from_cell)
+        if error:
+            problem(where, error)
             continue
         if unknown and not states:
-            problem("From: the export records no recommending state ('(Unknown)'); "
+            problem(where, "From: the export records no recommending state ('(Unknown)'); "
                     "imported without one", "warning")
-        if not cells["Text"]:
-            problem("Text: empty recommendation")
+        if not rec_text:
+            problem(where, "Text: empty recommendation")
             continue
-        response = RESPONSES.get(cells["Response"].lower())
+        response = RESPONSES.get(response_cell.lower())
         if response is None:
-            problem("Response: missing position" if not cells["Response"]
-                    else f"Response: unknown position {cells['Response']!r} "
+            problem(where, "Response: missing position" if not response_cell
+                    else f"Response: unknown position {response_cell!r} "
                          "(expected Accepted or Noted)")
             continue
-        if not re.fullmatch(r"[1-5]", cells["Action"]):
-            problem(f"Action: {cells['Action']!r} is not an action category 1-5")
+        if action not in ACTIONS:
+            problem(where, f"Action: {action!r} is not an action category 1-5")
             continue
         try:
-            session = int(cells["Session"])
+            session = int(session_cell)
             cycle = cycle_of_session(session)
         except ValueError:
-            problem(f"Session: {cells['Session']!r} is not a session number 1-54")
+            problem(where, f"Session: {session_cell!r} is not a session number 1-54")
             continue
         try:
             agree("state under review", to_state, opt_state, name)
             agree("session", session, options.session, name)
             agree("cycle", cycle, options.cycle, name)
         except SourceError as exc:
-            problem(str(exc).split(": ", 1)[1])
+            problem(where, str(exc).split(": ", 1)[1])
             continue
-        local_id = stable_id(session, to_state.iso3, [s.iso3 for s in states], cells["Text"])
+        local_id = stable_id(session, to_state.iso3, [s.iso3 for s in states], rec_text)
         if local_id in seen:
             first, first_row = seen[local_id]
             differs = [c for c, a, b in zip(COLUMNS, first_row, row, strict=True) if a != b]
-            occurrence = sum(1 for k in seen if k == local_id or k.startswith(local_id + "-")) + 1
-            problem(f"same state, session, recommending states and text as row {first}"
+            occurrence = repeats[local_id] = repeats.get(local_id, 1) + 1
+            problem(where, f"same state, session, recommending states and text as row {first}"
                     + (f" (differs in {', '.join(differs)})" if differs else " (identical)")
                     + f"; kept as occurrence {occurrence}", "warning")
-            seen[f"{local_id}-{occurrence}"] = (number, tuple(row))
             local_id = f"{local_id}-{occurrence}"
+            seen[local_id] = (number, row)
         else:
-            seen[local_id] = (number, tuple(row))
-        issues = [themes.upr_info_issue(i) for i in _split(cells["Issue"])]
+            seen[local_id] = (number, row)
+        review = reviews.get((to_state.iso3, cycle, session))
+        if review is None:
+            review = reviews[to_state.iso3, cycle, session] = Review(to_state, cycle, session)
         parsed.recommendations.append(Recommendation(
-            review=Review(to_state, cycle, session),
+            review=review,
             local_id=local_id,
-            text=cells["Text"],
+            text=rec_text,
             location=where,
-            recommending_states=states,
+            recommending_states=list(states),
             response=response,
-            themes=issues,
-            action_category=int(cells["Action"]),
-            organisations=_organisations(cells["From-Org"]) if len(states) == 1 else [],
-            state_organisations=_organisations(cells["To-Org"]),
+            themes=list(_issues(issue)),
+            action_category=int(action),
+            organisations=list(_organisations(from_org)) if len(states) == 1 else [],
+            state_organisations=list(_organisations(to_org)),
         ))
     concepts = {c for r in parsed.recommendations for c in r.themes}
     parsed.mappings = themes.mappings_for(concepts)
     return parsed
 
 
-def _organisations(cell: str) -> list[Organisation]:
+@lru_cache(maxsize=8192)
+def _recommending(cell: str) -> tuple[tuple[State, ...], bool, str | None]:
+    """The states of a From cell, whether it holds "(Unknown)", and the error if any."""
+    names = [cell] if _resolves(cell) else _split(cell)
+    states, unknown = [], False
+    for from_name in names:
+        if is_unknown(from_name):
+            unknown = True
+            continue
+        try:
+            states.append(resolve(from_name))
+        except UnknownState as exc:
+            return (), unknown, f"From: {exc}"
+    return tuple(states), unknown, None
+
+
+@lru_cache(maxsize=8192)
+def _issues(cell: str) -> tuple[Concept, ...]:
+    return tuple(themes.upr_info_issue(i) for i in _split(cell))
+
+
+@lru_cache(maxsize=1024)
+def _organisations(cell: str) -> tuple[Organisation, ...]:
     """The organisations of a To-Org / From-Org cell; unknown codes keep their code as name."""
-    return [Organisation(code, ORGANISATIONS.get(code, code))
-            for code in _split(cell) if not is_unknown(code)]
+    return tuple(Organisation(code, ORGANISATIONS.get(code, code))
+                 for code in _split(cell) if not is_unknown(code))
 
 
 def _resolves(name: str) -> bool:
