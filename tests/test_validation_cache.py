@@ -53,6 +53,10 @@ class Project:
         self.log: list[str] = []
 
     def validate(self, cached: bool = True) -> Report:
+        return self.run(self.load(), cached)
+
+    def load(self) -> WorkingSet:
+        """The files written out and read into a working set, as the build reads them."""
         data = self.folder / "data"
         shutil.rmtree(data, ignore_errors=True)
         data.mkdir(parents=True)
@@ -65,9 +69,12 @@ class Project:
         work = WorkingSet(items)
         for item in items:
             work.parse(item, self.base)
-        data_items = [i for i in items if i.role == "data"]
+        return work
+
+    def run(self, work: WorkingSet, cached: bool) -> Report:
         self.log.clear()
-        return validate_data(work, data_items, self.shapes, self.ontology,
+        return validate_data(work, [i for i in work.items if i.role == "data"], self.shapes,
+                             self.ontology,
                              locate=partial(work.labels_of, project_dir=self.folder),
                              folder=self.folder / "cache" if cached else None,
                              log=self.log.append)
@@ -81,10 +88,11 @@ class Project:
     def check(self, *, incremental: bool = True, pyshacl: bool = False) -> Report:
         """Validate through the cache; the same report as the full validation, and as
         plain pyshacl if asked."""
-        ours = self.validate()
+        work = self.load()
+        ours = self.run(work, cached=True)
         log = list(self.log)
         assert any(INCREMENTAL in line for line in log) == incremental, log
-        full = self.validate(cached=False)
+        full = self.run(work, cached=False)
         self.log[:] = log
         assert ours.results == full.results
         if pyshacl:

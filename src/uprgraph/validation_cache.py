@@ -302,15 +302,20 @@ class _Change:
     old: ox.Store  # the old text of changed and removed files, in its default graph
 
 
+def _within(var: str, graphs: Iterable[ox.NamedNode]) -> str:
+    """A filter keeping ``var`` to ``graphs`` (Oxigraph joins ``VALUES ?g`` slowly here)."""
+    return f"FILTER(?{var} IN ({', '.join(map(str, graphs))}))"
+
+
 def _delta(store: ox.Store, change: _Change) -> list[tuple[object, object, object]]:
     """The triples in one of the old and new unions of files and not in the other."""
     if not change.changed:
         added: list[tuple[object, object, object]] = []
     else:
-        unchanged = (f"FILTER NOT EXISTS {{ VALUES ?g {{ {_terms(change.unchanged)} }} "
-                     "GRAPH ?g { ?s ?p ?o } }" if change.unchanged else "")
-        rows = store.query(f"SELECT DISTINCT ?s ?p ?o {{ VALUES ?n {{ {_terms(change.changed)} }} "
-                           f"GRAPH ?n {{ ?s ?p ?o }} {unchanged} }}")
+        unchanged = (f"FILTER NOT EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} "
+                     f"{_within('g', change.unchanged)} }}" if change.unchanged else "")
+        rows = store.query(f"SELECT DISTINCT ?s ?p ?o {{ GRAPH ?n {{ ?s ?p ?o }} "
+                           f"{_within('n', change.changed)} {unchanged} }}")
         added = [(r[0], r[1], r[2]) for r in rows]  # type: ignore[index,union-attr]
         if len(change.old):
             default = ox.DefaultGraph()
@@ -340,67 +345,73 @@ def _affected(store: ox.Store, change: _Change, scope: Scope,
             objects.add(o)
     if not subjects:
         return set(), set()
-    graphs = f"VALUES ?g {{ {_terms(change.data)} }}"
+    within = _within("g", change.data)
     rows = store.query(f"SELECT DISTINCT ?x {{ VALUES ?s {{ {_terms(subjects)} }} "
-                       f"GRAPH ?g {{ ?x ?p ?s }} {graphs} }}")
+                       f"GRAPH ?g {{ ?x ?p ?s }} {within} }}")
     pointing = {r[0] for r in rows}  # type: ignore[index]
     if scope.incoming:
-        incoming = _terms(ox.NamedNode(p) for p in sorted(scope.incoming))
         rows = store.query(f"SELECT DISTINCT ?o {{ VALUES ?s {{ {_terms(subjects)} }} "
-                           f"VALUES ?q {{ {incoming} }} GRAPH ?g {{ ?s ?q ?o }} {graphs} "
+                           f"GRAPH ?g {{ ?s ?q ?o }} {within} {_within('q', _incoming(scope))} "
                            "FILTER(!isLiteral(?o)) }")
         objects.update(r[0] for r in rows)  # type: ignore[index]
     affected = subjects | pointing
     if any(isinstance(n, ox.BlankNode) for n in affected | objects):
         raise _Fallback("a blank node points at a changed node")
-    readers = _in_readers(store, affected | objects, scope, graphs)
-    return affected | (objects & readers), readers & (affected | objects)
+    readers = _in_readers(store, affected | objects, scope, change.data)
+    return affected | (objects & readers), readers
 
 
-def _in_readers(store: ox.Store, nodes: set, scope: Scope, graphs: str) -> set:
+def _incoming(scope: Scope) -> list[ox.NamedNode]:
+    return [ox.NamedNode(p) for p in sorted(scope.incoming)]
+
+
+def _in_readers(store: ox.Store, nodes: set, scope: Scope, graphs: list[ox.NamedNode]) -> set:
     """The ``nodes`` a shape reading into its focus node targets."""
     if not scope.incoming or not nodes:
         return set()
     if scope.in_targets is None:
         return set(nodes)
+    within = _within("g", graphs)
     branches = []
     for kind, iri in scope.in_targets:
-        if kind == SH.targetClass:
-            branches.append(f"GRAPH ?g {{ ?f a ?c }} ?c <{RDFS.subClassOf}>* <{iri}>")
+        if kind == SH.targetClass:  # rdfs:subClassOf is read from every graph: a superset
+            branches.append(f"GRAPH ?g {{ ?f a ?c }} {within} ?c <{RDFS.subClassOf}>* <{iri}>")
         elif kind == SH.targetSubjectsOf:
-            branches.append(f"GRAPH ?g {{ ?f <{iri}> ?any }}")
+            branches.append(f"GRAPH ?g {{ ?f <{iri}> ?any }} {within}")
         elif kind == SH.targetObjectsOf:
-            branches.append(f"GRAPH ?g {{ ?any <{iri}> ?f }}")
+            branches.append(f"GRAPH ?g {{ ?any <{iri}> ?f }} {within}")
         else:
             branches.append(f"FILTER(?f = <{iri}>)")
     if not branches:
         return set()
-    union = " UNION ".join(f"{{ {b} {graphs} }}" for b in branches)
+    union = " UNION ".join(f"{{ {b} }}" for b in branches)
     rows = store.query(f"SELECT DISTINCT ?f {{ VALUES ?f {{ {_terms(nodes)} }} {union} }}",
                        use_default_graph_as_union=True)
     return {r[0] for r in rows}  # type: ignore[index]
 
 
-def _context(store: ox.Store, data: list[ox.NamedNode], with_ontology: list[ox.NamedNode],
+def _context(store: ox.Store, data: list[ox.NamedNode], everywhere: list[ox.NamedNode],
              affected: set, readers: set, scope: Scope) -> str:
-    """N-Triples of the data graphs' triples in the context of the ``affected`` nodes."""
-    named = {ox.NamedNode(i) for i in scope.named}
-    everywhere = f"VALUES ?h {{ {_terms(with_ontology)} }}"
+    """N-Triples of the data graphs' triples in the context of the ``affected`` nodes (the
+    ontology, which the validation adds whole, is read in ``everywhere`` for their links)."""
+    rows = store.query(f"SELECT DISTINCT ?v {{ VALUES ?f {{ {_terms(affected)} }} "
+                       f"GRAPH ?h {{ ?f ?x ?v }} {_within('h', everywhere)} "
+                       "FILTER(!isLiteral(?v)) }")
+    described = affected | {r[0] for r in rows} | {ox.NamedNode(i) for i in scope.named}  # type: ignore[index]
+    within = _within("g", data)
     branches = [
-        f"{{ VALUES ?s {{ {_terms(affected | named)} }} GRAPH ?g {{ ?s ?p ?o }} }}",
-        f"{{ {{ SELECT DISTINCT ?s {{ VALUES ?f {{ {_terms(affected)} }} GRAPH ?h {{ ?f ?x ?s }} "
-        f"{everywhere} FILTER(!isLiteral(?s)) }} }} GRAPH ?g {{ ?s ?p ?o }} }}",
-        f"{{ GRAPH ?g {{ ?s <{RDFS.subClassOf}> ?o }} BIND(<{RDFS.subClassOf}> AS ?p) }}",
+        f"{{ VALUES ?s {{ {_terms(described)} }} GRAPH ?g {{ ?s ?p ?o }} {within} }}",
+        f"{{ GRAPH ?g {{ ?s <{RDFS.subClassOf}> ?o }} {within} BIND(<{RDFS.subClassOf}> AS ?p) }}",
     ]
     if readers:
-        incoming = _terms(ox.NamedNode(p) for p in sorted(scope.incoming))
-        branches.append(f"{{ VALUES ?o {{ {_terms(readers)} }} VALUES ?p {{ {incoming} }} "
-                        "GRAPH ?g { ?s ?p ?o } }")
-        branches.append(f"{{ VALUES ?f {{ {_terms(readers)} }} VALUES ?q {{ {incoming} }} "
-                        f"GRAPH ?h {{ ?s ?q ?f }} {everywhere} GRAPH ?g {{ ?s a ?o }} "
-                        f"BIND(<{RDF.type}> AS ?p) }}")
-    query = (f"CONSTRUCT {{ ?s ?p ?o }} {{ {{ SELECT DISTINCT ?s ?p ?o {{ "
-             f"{' UNION '.join(branches)} VALUES ?g {{ {_terms(data)} }} }} }} }}")
+        incoming = _within("p", _incoming(scope))
+        branches.append(f"{{ VALUES ?o {{ {_terms(readers)} }} GRAPH ?g {{ ?s ?p ?o }} "
+                        f"{within} {incoming} }}")
+        branches.append(f"{{ VALUES ?f {{ {_terms(readers)} }} GRAPH ?h {{ ?s ?q ?f }} "
+                        f"{_within('h', everywhere)} {_within('q', _incoming(scope))} "
+                        f"GRAPH ?g {{ ?s a ?o }} {within} BIND(<{RDF.type}> AS ?p) }}")
+    union = " UNION ".join(branches)
+    query = f"CONSTRUCT {{ ?s ?p ?o }} {{ {{ SELECT DISTINCT ?s ?p ?o {{ {union} }} }} }}"
     return store.query(query).serialize(format=ox.RdfFormat.N_TRIPLES).decode("utf-8")  # type: ignore[union-attr]
 
 
@@ -482,7 +493,8 @@ def _incremental(work: WorkingSet, hashes: dict[str, str], changed: list[ox.Name
             raise _Fallback(f"changed files held more than {MAX_DIFF_TRIPLES} triples")
     ontology_graphs = [graph_name(i) for i in work.items if i.role == "ontology"]
     data = [ox.NamedNode(g) for g in hashes]
-    change = _Change(data + ontology_graphs, changed, [g for g in data if g not in changed], old)
+    unchanged = [g for g in data if g not in changed] + ontology_graphs
+    change = _Change(data + ontology_graphs, changed, unchanged, old)
     affected, readers = _affected(work.store, change, scope, _delta(work.store, change))
     keys = {str(n) for n in affected}
     log(f"validation: {len(changed)} new or changed and {len(gone)} removed file(s); "
