@@ -57,11 +57,14 @@ def _timed(label: str, run: Callable[[], Report], rows: list[dict]) -> Report:
     return report
 
 
-def _whole_files(store: ox.Store, change: object) -> list:
-    """The per-file candidate: every triple of a new or changed file counts as changed."""
-    names = " ".join(map(str, change.changed))  # type: ignore[attr-defined]
-    rows = store.query(f"SELECT ?s ?p ?o {{ VALUES ?n {{ {names} }} GRAPH ?n {{ ?s ?p ?o }} }}")
-    return [(r[0], r[1], r[2]) for r in rows]  # type: ignore[index]
+def _whole_files(store: ox.Store, change: object, scope: object) -> tuple[set, set]:
+    """The per-file candidate: every subject of a new or changed file counts as changed."""
+    within = f"FILTER(?n IN ({', '.join(map(str, change.changed))}))"  # type: ignore[attr-defined]
+    rows = store.query(f"SELECT DISTINCT ?s {{ GRAPH ?n {{ ?s ?p ?o }} {within} }}")
+    subjects = {r[0] for r in rows}  # type: ignore[index]
+    rows = store.query(f"SELECT DISTINCT ?o {{ GRAPH ?n {{ ?s ?p ?o }} {within} "
+                       "FILTER(isIRI(?o)) }")
+    return subjects, {r[0] for r in rows}  # type: ignore[index]
 
 
 def main() -> None:
@@ -91,13 +94,13 @@ def main() -> None:
             assert rebuild.results == full.results, "the rebuild's report is not the full one"
             shutil.rmtree(cache)
             shutil.copytree(kept, cache)
-            original = validation_cache._delta
-            validation_cache._delta = _whole_files  # type: ignore[assignment]
+            original = validation_cache._changed_nodes
+            validation_cache._changed_nodes = _whole_files  # type: ignore[assignment]
             try:
                 per_file = _timed("rebuild, per-file candidate",
                                   lambda log: run(folder=cache, log=log), rows)
             finally:
-                validation_cache._delta = original
+                validation_cache._changed_nodes = original
             assert per_file.results == full.results
         finally:
             target.unlink(missing_ok=True)

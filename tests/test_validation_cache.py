@@ -26,7 +26,8 @@ from test_validate_oracle import key, reference
 from uprgraph.inputs import Input
 from uprgraph.iris import IRIs
 from uprgraph.validate import Report
-from uprgraph.validation_cache import analyse, validate_data
+from uprgraph.validation_cache import validate_data
+from uprgraph.validation_scope import analyse
 from uprgraph.working import WorkingSet
 
 UPR = "http://localhost:8080/def/upr#"
