@@ -273,3 +273,21 @@ def test_real_data_rebuild(shared_data: Path, tmp_path: Path, shapes_graph, onto
     project.files["second"] = "".join(line for line in lines if line != dropped)
     report = project.check()
     assert [r.focus for r in report.violations] == [dropped.split(" ")[0][1:-1]]
+
+
+def test_an_unchanged_rebuild_and_a_damaged_cache(project: Project) -> None:
+    """Nothing changed: the cached results hold as they are. A changed file whose old text
+    is missing from the cache cannot be diffed: everything is validated, the same report."""
+    review = review_of(project)
+    project.files["review-cycle3"] += (f"<{review}> <{UPR}session> "
+                                       '"0"^^<http://www.w3.org/2001/XMLSchema#integer> .\n')
+    first = project.check()
+    again = project.validate()
+    assert project.log == ["validation: no data file changed; the cached results hold"]
+    assert again.results == first.results and not again.conforms
+    for text in (project.folder / "cache").glob("*/files/*.nt"):
+        text.unlink()
+    project.files["review-cycle3"] = project.files["review-cycle3"].replace('"0"^^', '"1"^^')
+    fixed = project.check(incremental=False)
+    assert any("cached text of a changed file is missing" in line for line in project.log)
+    assert fixed.conforms, fixed.render()
