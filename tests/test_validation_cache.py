@@ -147,6 +147,10 @@ def test_the_bundled_shapes_can_be_validated_in_part(shapes_graph) -> None:
                                      format="turtle")
     with pytest.raises(ValueError, match="not one step"):
         analyse(reaching)
+    pointed = rdflib.Graph().parse(data=f"""
+        @prefix sh: <http://www.w3.org/ns/shacl#> .
+        <urn:s> sh:targetObjectsOf <{UPR}review> ; sh:class <{UPR}Review> .""", format="turtle")
+    assert analyse(pointed).incoming == {UPR + "review"}
 
 
 def test_adding_a_file(project: Project, base_iri: str) -> None:

@@ -160,5 +160,7 @@ def analyse(shapes: Graph) -> Scope:
     tops |= {s for s in shapes.subjects(RDF.type, SH.NodeShape)
              if (s, RDF.type, RDFS.Class) in shapes or (s, RDF.type, OWL.Class) in shapes}
     for top in tops:
+        for predicate in shapes.objects(top, SH.targetObjectsOf):
+            in_reader(top, predicate)  # a node becomes a target by a triple pointing at it
         check(top, top, 0, frozenset())
     return scope
