@@ -24,6 +24,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, XS
 from tqdm import tqdm
 
 from . import inputs as inputs_mod
+from . import validation_cache
 from .config import Settings
 from .linking import link_quads
 from .links.linksets import count_links, describe_linksets
@@ -32,7 +33,7 @@ from .release import layout
 from .release.describe import VOID, describe, description_quads
 from .release.dumps import write_dumps
 from .store.oxigraph import OxigraphStore
-from .validate import Report, validate_ntriples
+from .validate import Report
 from .working import RDFLIB_ROLES, WorkingSet
 
 #: the steps of a build, in order; each is timed (``BuildResult.timings``) and shown
@@ -156,8 +157,10 @@ def build(
     data_items = [i for i in items if i.role not in RDFLIB_ROLES]
     data_roles = tuple({i.role for i in data_items})
     log(f"validating {sum(i.triples for i in data_items)} triples against the shapes")
-    report = validate_ntriples("".join(work.ntriples(i) for i in data_items), shapes, ontology,
-                               locate=partial(work.labels_of, project_dir=settings.project_dir))
+    report = validation_cache.validate_data(
+        work, data_items, shapes, ontology,
+        locate=partial(work.labels_of, project_dir=settings.project_dir),
+        folder=validation_cache.cache_dir(settings), log=log)
     lap("validate")
     if not report.conforms:
         stages.close()

@@ -135,13 +135,19 @@ def validate_ntriples(
 
     The text goes to the Rust engine as it is, without an rdflib graph in between.
     """
+    return read_results(turbo_results(ntriples, shapes, ontology), locate)
+
+
+def turbo_results(ntriples: str, shapes: Graph, ontology: Graph | None = None) -> Graph:
+    """The turbo engine's results graph for N-Triples text (with the ontology's triples),
+    constraint messages worded (:func:`constraint_messages`)."""
     if ontology is not None and len(ontology):
         ntriples += ontology.serialize(format="nt")
     compiled = pyshacl_turbo.compile_shapes(shapes, advanced=True)
     # an Input is handed to the engine as text; a plain string would become an rdflib graph
     data = pyshacl_turbo.Input(ntriples, "nt", None, {})
     _conforms, results, _text = compiled.validate(data, allow_warnings=True)
-    return read_results(constraint_messages(results), locate)
+    return constraint_messages(results)
 
 
 _TEMPLATE = re.compile(r"\{[?$](this|value|PATH|path)\}")
@@ -198,6 +204,12 @@ def read_results(
                 files=tuple(sorted(set(locate(focus)))) if locate and focus is not None else (),
             )
         )
+    return sort_results(report)
+
+
+def sort_results(report: Report) -> Report:
+    """Violations first, then by node, path, message, value and shape: equal reports compare
+    equal whatever order the engine gave."""
     report.results.sort(key=lambda r: (r.severity != "Violation", r.focus, r.path or "", r.message,
                                        r.value or "", r.shape or ""))
     return report
