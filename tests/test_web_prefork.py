@@ -1,6 +1,7 @@
 """``serve_processes``: HTTP serving processes forked from the process that loaded the store.
 
-Run as a user runs it (``uprgraph serve --processes 2`` on loopback): the serving
+Run as a user runs it (``uprgraph serve --processes 2`` on loopback, in memory mode and,
+for the confinement, on the disk store too): the serving
 processes share one listening socket, have no network and the memory cap, keep the
 row cap and the timeout (a process whose query overran retires and a fresh one
 is forked while the other keeps answering), follow a new release, and all end
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from hardening_helpers import small_project
 from test_web_memory_store import ALL, ASK, PATHOLOGICAL
 from web_fixtures import Server, free_port
@@ -34,9 +36,10 @@ def children(pid: int) -> set[int]:
 
 
 @contextmanager
-def forked_server(project: Path, **env: str) -> Iterator[tuple[Server, subprocess.Popen]]:
+def forked_server(project: Path, store: str = "oxigraph-memory",
+                  **env: str) -> Iterator[tuple[Server, subprocess.Popen]]:
     port = free_port()
-    settings = {"UPRGRAPH_STORE": "oxigraph-memory", "UPRGRAPH_SERVE_PROCESSES": "2",
+    settings = {"UPRGRAPH_STORE": store, "UPRGRAPH_SERVE_PROCESSES": "2",
                 "UPRGRAPH_QUERY_MEMORY_MB": str(MEMORY_MB), **env}
     proc = subprocess.Popen(
         [sys.executable, "-m", "uprgraph", "--project", str(project), "serve", "--port",
@@ -64,8 +67,9 @@ def forked_server(project: Path, **env: str) -> Iterator[tuple[Server, subproces
                        Path(f"/proc/{pid}/status").read_text() for pid in forked)
 
 
-def test_forked_processes_are_confined_and_keep_the_row_cap(web_project):
-    with forked_server(web_project, UPRGRAPH_MAX_ROWS="25") as (server, proc):
+@pytest.mark.parametrize("store", ["oxigraph-memory", "oxigraph"])
+def test_forked_processes_are_confined_and_keep_the_row_cap(web_project, store):
+    with forked_server(web_project, store, UPRGRAPH_MAX_ROWS="25") as (server, proc):
         forked = children(proc.pid)
         assert len(forked) == 2
         ours = os.readlink("/proc/self/ns/net")

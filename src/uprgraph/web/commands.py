@@ -22,6 +22,8 @@ WORKERS = click.option("--workers", type=int, default=None,
                        help="Query worker processes (setting query_workers).")
 THREADS = click.option("--threads", type=int, default=8, show_default=True,
                        help="HTTP threads of the waitress server.")
+#: stores served by pre-forked processes when ``serve_processes`` > 0
+PREFORKED = ("oxigraph", "oxigraph-memory")
 GET = click.option("--get", "get_path", default=None, metavar="PATH",
                    help="Answer one GET request for PATH on stdout and exit (no server).")
 
@@ -40,7 +42,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, data: tuple[Pa
           get_path: str | None) -> None:
     """Serve the current release (and --data files): SPARQL, documents, dumps."""
     settings = _settings(host, port, data, workers, processes, ctx.obj)
-    if get_path is None and settings.serve_processes > 0 and settings.store == "oxigraph-memory":
+    if get_path is None and settings.serve_processes > 0 and settings.store in PREFORKED:
         from . import prefork
 
         try:

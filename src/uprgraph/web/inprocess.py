@@ -53,7 +53,9 @@ class ThreadExecutor:
         #: called once when a query overran: the process must retire
         self.on_overrun: Callable[[], None] = lambda: None
         self.overrun = False
-        self.store = spec.open()
+        #: an on-disk store is opened by each serving process itself, after the fork
+        #: (RocksDB's threads and file handles do not survive one); the rest is loaded here
+        self.store = None if spec.kind == "oxigraph" else spec.open()
         self._idle: Idle[int] = Idle()
         for slot in range(self.slots):
             self._idle.put(slot)
@@ -61,9 +63,15 @@ class ThreadExecutor:
         self._lock = threading.Lock()
         self._running = 0
 
+    def prepare(self) -> None:
+        """Open what the serving process needs (after the fork, before it accepts)."""
+        self._pool()
+
     def _pool(self) -> ThreadPoolExecutor:
         """Started on first use: after the fork, in the process that serves."""
         with self._lock:
+            if self.store is None:
+                self.store = self.spec.open()
             if self._threads is None:
                 self._threads = ThreadPoolExecutor(self.slots + 1,
                                                    thread_name_prefix="uprgraph-query")
@@ -84,8 +92,9 @@ class ThreadExecutor:
         with self._lock:
             self._running += 1
         try:
+            pool = self._pool()
             clock.start()
-            future = self._pool().submit(_evaluate, self.store, job)
+            future = pool.submit(_evaluate, self.store, job)
             return self._wait(future, clock)
         finally:
             with self._lock:

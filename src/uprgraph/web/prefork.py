@@ -1,13 +1,14 @@
-"""``serve_processes``: several HTTP serving processes forked from one loaded in-memory store.
+"""``serve_processes``: several HTTP serving processes forked from one process holding the store.
 
 In the worker-pool design every query crosses a socket pair to a worker process
-and back, and one HTTP process (one GIL) answers everything. Here, for the
-``oxigraph-memory`` store, the parent process
+and back, and one HTTP process (one GIL) answers everything. Here the parent
+process
 
 1. binds the listening socket (in the host's network),
 2. confines itself as a query worker does (:mod:`.confine`: a new network
    namespace, else a seccomp filter; the address-space cap),
-3. loads the release into memory (the app, with :class:`.inprocess.ThreadExecutor`),
+3. loads the release into memory (the app, with :class:`.inprocess.ThreadExecutor`;
+   an on-disk store is opened by each child instead, after the fork),
 4. forks ``serve_processes`` children and never answers a request itself.
 
 Each child inherits the confinement and the listening socket (a socket keeps
@@ -29,6 +30,7 @@ import socket
 import time
 from typing import TYPE_CHECKING
 
+from ..store.base import StoreError
 from .confine import isolate_network, limit_memory
 
 if TYPE_CHECKING:
@@ -179,6 +181,11 @@ class Supervisor:
         os.close(self.reports)
         site = self.site
         site.following = False
+        try:
+            site.executor.prepare()
+        except StoreError as exc:
+            log.error("a serving process could not open the store: %s", exc)
+            os._exit(1)
         server = create(self.app, self.settings, self.threads, _sock=self.sock)
         report = self._report_w
         pid = os.getpid()
@@ -204,7 +211,8 @@ def run_until_retired(server: HardenedServer) -> None:  # pragma: no cover - in 
 
 
 def serve(settings: Settings, threads: int, echo) -> None:
-    """``uprgraph serve`` with ``serve_processes`` > 0 and the in-memory store."""
+    """``uprgraph serve`` with ``serve_processes`` > 0 (an Oxigraph store, in memory or
+    on disk)."""
     from . import create_app
 
     sock = bind(settings)
