@@ -1,12 +1,14 @@
 """Serving benchmark: uprgraph (disk and memory modes) against Oxigraph's own server, over HTTP.
 
     python -m bench.endpoint [--project DIR] [--n 30] [--seconds 5] [--budget 60]
-                             [--rdflib-endpoint] [--out FILE.json]
+                             [--rdflib-endpoint] [--out FILE.json] [--only SERVER ...]
 
 Every server reads the same release (``--project``, built; without it the
 bundled data is built in a temporary folder) and is a subprocess on loopback:
 ``oxigraph serve-read-only`` on the release's store, ``uprgraph serve`` with
-``store = oxigraph`` (on disk) and with ``store = oxigraph-memory``, and, with
+``store = oxigraph`` (on disk) and with ``store = oxigraph-memory``, each also with
+``serve_processes = 2`` (two HTTP processes forked from the one holding the store,
+queries in their own threads), and, with
 ``--rdflib-endpoint``, rdflib-endpoint (what a Python user reaches for first)
 on the aggregates. Each query of the mix is sent ``n`` times, one request after
 another on a kept-alive connection; median and 95th percentile are reported,
@@ -69,6 +71,7 @@ AGGREGATES = ("counts-state", "theme-x-cycle", "facets")
 FLOOR = "waitress, empty app"
 #: the memory mode with two HTTP processes forked from the loaded store (serve_processes)
 FORKED = "uprgraph memory, 2 processes"
+FORKED_DISK = "uprgraph disk, 2 processes"
 CHEAP = ("ask", "describe-one")
 
 
@@ -274,6 +277,8 @@ def run(project: Path, n: int, seconds: float, with_rdflib: bool,
         ("uprgraph memory", uprgraph, "/sparql", {**env, "UPRGRAPH_STORE": "oxigraph-memory"}),
         (FORKED, uprgraph, "/sparql",
          {**env, "UPRGRAPH_STORE": "oxigraph-memory", "UPRGRAPH_SERVE_PROCESSES": "2"}),
+        (FORKED_DISK, uprgraph, "/sparql",
+         {**env, "UPRGRAPH_STORE": "oxigraph", "UPRGRAPH_SERVE_PROCESSES": "2"}),
         (FLOOR, [sys.executable, "-m", "bench.endpoint", "--floor", "{port}"], "/sparql",
          {"PYTHONPATH": str(ROOT)}),
     ]
