@@ -60,11 +60,20 @@ def forked_server(project: Path, store: str = "oxigraph-memory",
         yield server, proc
     finally:
         forked = children(proc.pid)
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(30)
-        assert proc.returncode == 0
-        assert not any(Path(f"/proc/{pid}").exists() and "zombie" not in
-                       Path(f"/proc/{pid}/status").read_text() for pid in forked)
+        if proc.poll() is None:  # SIGTERM ends the server and every serving process
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(30)
+            assert proc.returncode == 0
+        assert not alive(forked)
+
+
+def alive(pids: set[int]) -> set[int]:
+    def running(pid: int) -> bool:
+        try:
+            return "zombie" not in Path(f"/proc/{pid}/status").read_text()
+        except FileNotFoundError:
+            return False
+    return {pid for pid in pids if running(pid)}
 
 
 @pytest.mark.parametrize("store", ["oxigraph-memory", "oxigraph"])
@@ -133,3 +142,14 @@ def test_forked_processes_follow_a_new_release(tmp_path):
         while children(proc.pid) & before:
             assert time.monotonic() < end, "the old serving processes did not end"
             time.sleep(0.2)
+
+
+def test_serving_processes_end_with_their_parent(web_project):
+    with forked_server(web_project) as (server, proc):
+        forked = children(proc.pid)
+        proc.kill()  # no chance to stop them: they notice on their own
+        proc.wait(10)
+        end = time.monotonic() + 10
+        while alive(forked):
+            assert time.monotonic() < end, f"orphaned serving processes: {alive(forked)}"
+            time.sleep(0.1)

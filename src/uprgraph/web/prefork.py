@@ -22,6 +22,7 @@ forks a new generation and lets the old one finish its requests and exit.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import select
@@ -37,15 +38,15 @@ if TYPE_CHECKING:
     from flask import Flask
 
     from ..config import Settings
-    from .server import HardenedServer
 
 log = logging.getLogger(__name__)
 #: how often the parent looks at its children and at ``current``
 TICK = 0.5
 #: a retiring child is killed if it has not ended this long after its query timeout
 GRACE = 5.0
-#: least time between two forks of a child that keeps dying at once
+#: after a child failed, the next is forked this much later at the earliest
 RESPAWN_PAUSE = 1.0
+PR_SET_PDEATHSIG = 1
 
 
 def bind(settings: Settings, port: int | None = None) -> socket.socket:
@@ -81,7 +82,8 @@ class Supervisor:
         self.retiring: set[int] = set()
         self.reports, self._report_w = os.pipe()
         self.stopping = False
-        self._last_fork = 0.0
+        self._last_failure = 0.0
+        self.parent = os.getpid()
 
     # -- the parent's loop -------------------------------------------------------
     def run(self) -> None:
@@ -104,10 +106,8 @@ class Supervisor:
 
     def _fill(self) -> None:
         while not self.stopping and len(self.serving()) < self.processes:
-            pause = self._last_fork + RESPAWN_PAUSE - time.monotonic()
-            if len(self.children) >= 2 * self.processes and pause > 0:
-                return  # children dying at once: do not spin
-            self._last_fork = time.monotonic()
+            if time.monotonic() < self._last_failure + RESPAWN_PAUSE:
+                return  # a child just failed (say, the store would not open): do not spin
             pid = os.fork()
             if pid == 0:  # pragma: no cover - the child
                 try:
@@ -134,6 +134,7 @@ class Supervisor:
             self.retiring.discard(pid)
             code = os.waitstatus_to_exitcode(status)
             if code != 0 and not self.stopping:
+                self._last_failure = time.monotonic()
                 log.warning("serving process %d ended with %s; forking another", pid, code)
 
     def _follow(self) -> None:
@@ -177,7 +178,12 @@ class Supervisor:
     def _child(self) -> None:  # pragma: no cover - runs in the forked child
         from .server import create
 
+        asked: list[object] = []  # a SIGTERM before the server exists: retire at once
+        signal.signal(signal.SIGTERM, lambda *_: asked.append(True))
+        if self.stopping:  # it came while the parent's handler was still ours
+            asked.append(True)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the parent stops us
+        _end_with_parent(self.parent)
         os.close(self.reports)
         site = self.site
         site.following = False
@@ -187,6 +193,7 @@ class Supervisor:
             log.error("a serving process could not open the store: %s", exc)
             os._exit(1)
         server = create(self.app, self.settings, self.threads, _sock=self.sock)
+        server.parent = self.parent
         report = self._report_w
         pid = os.getpid()
 
@@ -202,12 +209,20 @@ class Supervisor:
 
         signal.signal(signal.SIGTERM, retire)
         site.executor.on_overrun = retire
-        run_until_retired(server)
+        if asked:
+            retire()
+        server.run()
 
 
-def run_until_retired(server: HardenedServer) -> None:  # pragma: no cover - in a child
-    """Serve; the server's maintenance ends the process once it has retired."""
-    server.run()
+def _end_with_parent(parent: int) -> None:  # pragma: no cover - in a child
+    """Get SIGTERM (and so retire) if the parent dies (Linux ``prctl``), not serve orphaned."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before the call
+        os._exit(0)
 
 
 def serve(settings: Settings, threads: int, echo) -> None:

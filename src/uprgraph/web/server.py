@@ -42,6 +42,8 @@ class HardenedServer(TcpWSGIServer):
     channel_class = _Channel
     #: when a retiring server (:meth:`retire`) ends its process at the latest
     retiring: float | None = None
+    #: the process that forked this one (:mod:`.prefork`): the server retires if it is gone
+    parent: int | None = None
 
     def readable(self) -> bool:
         accepting = super().readable()  # also runs maintenance, which retiring needs
@@ -54,6 +56,8 @@ class HardenedServer(TcpWSGIServer):
 
     def maintenance(self, now: float) -> None:
         super().maintenance(now)
+        if self.parent is not None and self.retiring is None and os.getppid() != self.parent:
+            self.retire(time.monotonic() + self.adj.channel_timeout)
         if self.retiring is not None:
             self._wind_down()
         cutoff = now - self.adj.channel_timeout
