@@ -153,3 +153,42 @@ def test_serving_processes_end_with_their_parent(web_project):
         while alive(forked):
             assert time.monotonic() < end, f"orphaned serving processes: {alive(forked)}"
             time.sleep(0.1)
+
+
+def test_heavy_queries_retire_processes_without_dropping_cheap_requests(web_project):
+    """Clients sending overrunning queries retire serving process after serving process;
+    every other request is still answered, none loses its connection."""
+    import threading
+    from collections import Counter
+
+    env = {"UPRGRAPH_QUERY_TIMEOUT": "2", "UPRGRAPH_LONG_QUERY_SECONDS": "1"}
+    with forked_server(web_project, **env) as (server, proc):
+        statuses: Counter[str] = Counter()
+        problems: list[str] = []
+        stop = time.monotonic() + 8
+
+        def client(heavy: bool, n: int) -> None:
+            while time.monotonic() < stop:
+                n += 1
+                try:
+                    if heavy:
+                        r = server.query(f"{PATHOLOGICAL} # {n}")
+                    elif n % 2:
+                        r = server.get("/doc/state/KHM", "text/turtle")
+                    else:
+                        r = server.query(ASK)
+                except OSError as exc:
+                    problems.append(f"{'heavy' if heavy else 'cheap'}: {exc!r}")
+                    continue
+                statuses[f"{'heavy' if heavy else 'cheap'} {r.status}"] += 1
+                if r.status != 200 and not (heavy and r.status == 503):
+                    problems.append(f"{r.status} {r.body[:200]!r}")
+
+        threads = [threading.Thread(target=client, args=(i < 2, i)) for i in range(5)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        print(f"\nheavy and cheap clients on two serving processes: {dict(statuses)}")
+        assert not problems, problems[:5]
+        assert statuses["heavy 503"] > 0 and statuses["cheap 200"] > 0

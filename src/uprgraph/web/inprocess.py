@@ -24,6 +24,10 @@ from .admission import Admission, Clock, Empty, Idle
 from .executor import Answer, Busy, Job, Limits, QueryError, QueryTimeout, StoreSpec, TooLarge
 from .executor import run_job as _run_job
 
+#: most query threads of a serving process (at most ``slots`` run admitted queries; the others
+#: are queries past their deadline, still running while the process retires)
+THREADS = 64
+
 
 def _evaluate(store: object, job: Job) -> Answer:
     """Run and serialise ``job`` (Rust writes the whole body into one buffer)."""
@@ -73,8 +77,9 @@ class ThreadExecutor:
             if self.store is None:
                 self.store = self.spec.open()
             if self._threads is None:
-                self._threads = ThreadPoolExecutor(self.slots + 1,
-                                                   thread_name_prefix="uprgraph-query")
+                # more threads than slots: a query past its deadline keeps its thread until
+                # the process ends, and the next query must not wait behind it
+                self._threads = ThreadPoolExecutor(THREADS, thread_name_prefix="uprgraph-query")
             return self._threads
 
     def run(self, job: Job, internal: bool = True, client: str | None = None) -> Answer:

@@ -68,7 +68,9 @@ class HardenedServer(TcpWSGIServer):
 
     def _wind_down(self) -> None:
         for channel in list(self.active_channels.values()):
-            if channel.request is None and not channel.requests:  # idle keep-alive
+            # idle between two requests (kept alive); one that has sent nothing yet is
+            # waited for: it was accepted to be answered
+            if channel.request is None and not channel.requests and channel.started:
                 channel.will_close = True
         if not self.active_channels or time.monotonic() >= (self.retiring or 0.0):
             os._exit(0)
