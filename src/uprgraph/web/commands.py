@@ -47,7 +47,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, data: tuple[Pa
 
         try:
             prefork.serve(settings, threads, lambda line: click.echo(line, err=True))
-        except StoreError as exc:
+        except (ConfigError, StoreError, OSError) as exc:  # OSError: the port is taken
             raise click.ClickException(str(exc)) from exc
         return
     app = make_app(host=host, port=port, data=data, workers=workers, base=ctx.obj,

@@ -29,6 +29,7 @@ import select
 import signal
 import socket
 import time
+import traceback
 from typing import TYPE_CHECKING
 
 from ..store.base import StoreError
@@ -42,19 +43,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 #: how often the parent looks at its children and at ``current``
 TICK = 0.5
-#: a retiring child is killed if it has not ended this long after its query timeout
+#: a retiring child ends at the latest this long after its query timeout (so does a stop)
 GRACE = 5.0
 #: after a child failed, the next is forked this much later at the earliest
 RESPAWN_PAUSE = 1.0
 PR_SET_PDEATHSIG = 1
 
 
-def bind(settings: Settings, port: int | None = None) -> socket.socket:
+def bind(settings: Settings) -> socket.socket:
     """The listening socket every serving process accepts on."""
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
-    sock = socket.create_server((settings.host, settings.port if port is None else port),
-                                family=family, backlog=1024, reuse_port=False)
-    return sock
+    return socket.create_server((settings.host, settings.port), family=family, backlog=1024)
 
 
 def confine_self(settings: Settings) -> str | None:
@@ -112,8 +111,10 @@ class Supervisor:
             if pid == 0:  # pragma: no cover - the child
                 try:
                     self._child()
-                finally:
-                    os._exit(0)
+                except BaseException:  # a bug: said on stderr; the parent forks another
+                    traceback.print_exc()
+                    os._exit(1)
+                os._exit(0)
             self.children[pid] = self.generation
 
     def _read_reports(self) -> None:
@@ -236,9 +237,10 @@ def serve(settings: Settings, threads: int, echo) -> None:
     supervisor = Supervisor(app, sock, settings, threads, settings.serve_processes)
     signal.signal(signal.SIGTERM, supervisor.stop)
     signal.signal(signal.SIGINT, supervisor.stop)
-    host, port = sock.getsockname()[:2]
+    port = sock.getsockname()[1]
     echo(f"uprgraph: {app.extensions['uprgraph'].defence_line()}")
-    echo(f"uprgraph: {supervisor.processes} serving processes forked from the loaded store")
+    echo(f"uprgraph: {supervisor.processes} serving processes, forked from this one "
+         f"(pid {os.getpid()}), which holds the store and follows new releases")
     echo(f"uprgraph: serving on http://{settings.host}:{port}/ (SPARQL at /sparql); "
          "Ctrl-C to stop")
     supervisor.run()
