@@ -2,10 +2,9 @@
 
 pyoxigraph releases the GIL while it evaluates a query, so a query can run in
 a thread of the HTTP process while the request thread waits on its deadline.
-What cannot be done is stopping that thread: a query past its deadline (or one
-that must give way to the long-query rule of :mod:`.admission`) is answered
-with the same 503 as in the worker pool, and then the whole serving process
-*retires* (:attr:`ThreadExecutor.on_overrun`): it stops accepting connections,
+What cannot be done is stopping that thread: a query past its deadline is
+answered with the same 503 as in the worker pool, and then the whole serving
+process *retires* (:attr:`ThreadExecutor.on_overrun`): it stops accepting connections,
 finishes what it holds, and exits; :mod:`.prefork` forks a fresh one from the
 loaded store. This executor is only used by processes that are confined as a
 query worker is (:mod:`.confine`: no network, the address-space cap), which
@@ -41,7 +40,10 @@ def _evaluate(store: object, job: Job) -> Answer:
 
 class ThreadExecutor:
     """``slots`` query threads over a store opened in this process, each query with a
-    ``timeout``; admission (who runs first, how many run long) as in the worker pool."""
+    ``timeout``; admission (who runs first, how many run long) as in the worker pool,
+    except that a query running long without a long slot is not stopped but runs on to
+    the timeout (stopping it would end the process); a text known to run long is still
+    refused at once while the long slots are taken."""
 
     def __init__(self, spec: StoreSpec, slots: int = 2, timeout: float = 10.0,
                  limits: Limits | None = None, long_after: float | None = None,
@@ -117,11 +119,9 @@ class ThreadExecutor:
                     raise QueryTimeout(
                         f"the query was cancelled after the {self.timeout:g} s timeout") from None
                 if not clock.become_long():
-                    clock.done()
-                    self._overran()
-                    raise Busy(f"the query was stopped after {self.long_after:g} s: the server "
-                               "is already running as many long queries as it allows; retry "
-                               "shortly or narrow the query") from None
+                    # stopping it would end this process and every request it holds: it
+                    # runs on to the timeout; its text is refused at admission meanwhile
+                    clock.run_on()
                 continue
             except MemoryError:
                 clock.done()

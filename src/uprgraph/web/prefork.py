@@ -48,6 +48,9 @@ GRACE = 5.0
 #: after a child failed, the next is forked this much later at the earliest
 RESPAWN_PAUSE = 1.0
 PR_SET_PDEATHSIG = 1
+#: glibc ``mallopt`` parameter, and how many arenas a serving process may have
+M_ARENA_MAX = -8
+MALLOC_ARENAS = 2
 
 
 def bind(settings: Settings) -> socket.socket:
@@ -60,7 +63,23 @@ def confine_self(settings: Settings) -> str | None:
     """No network and the address-space cap for this process and all it forks."""
     defence = isolate_network()
     limit_memory(settings.query_memory_mb)
+    few_arenas()
     return defence
+
+
+def few_arenas() -> None:
+    """At most ``MALLOC_ARENAS`` glibc malloc arenas in this process and its children.
+
+    Queries run in several threads of each serving process; glibc gives threads
+    arenas of their own and keeps what a query freed in each, so after a few large
+    queries every serving process held hundreds of MB it no longer used (a worker
+    process, one thread, has one arena). ``mallopt`` is glibc's; elsewhere nothing."""
+    try:
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(M_ARENA_MAX, MALLOC_ARENAS)
 
 
 class Supervisor:
@@ -190,7 +209,7 @@ class Supervisor:
         site.following = False
         try:
             site.executor.prepare()
-        except StoreError as exc:
+        except (StoreError, OSError, RuntimeError) as exc:  # RocksDB: RuntimeError
             log.error("a serving process could not open the store: %s", exc)
             os._exit(1)
         server = create(self.app, self.settings, self.threads, _sock=self.sock)
