@@ -192,3 +192,29 @@ def test_heavy_queries_retire_processes_without_dropping_cheap_requests(web_proj
         print(f"\nheavy and cheap clients on two serving processes: {dict(statuses)}")
         assert not problems, problems[:5]
         assert statuses["heavy 503"] > 0 and statuses["cheap 200"] > 0
+
+
+def test_a_long_query_without_a_long_slot_runs_on_to_the_timeout(web_project):
+    """Stopping it would end the serving process: a second long query is not cut at
+    ``long_query_seconds`` (as a worker's would be) but answered at the timeout."""
+    import threading
+
+    env = {"UPRGRAPH_QUERY_TIMEOUT": "4", "UPRGRAPH_LONG_QUERY_SECONDS": "0.5",
+           "UPRGRAPH_SERVE_PROCESSES": "1"}
+    with forked_server(web_project, **env) as (server, proc):
+        answers: list[tuple[float, int, str]] = []
+
+        def heavy(n: int) -> None:
+            started = time.monotonic()
+            r = server.query(f"{PATHOLOGICAL} # {n}")
+            answers.append((time.monotonic() - started, r.status, r.text))
+
+        threads = [threading.Thread(target=heavy, args=(n,)) for n in range(2)]
+        for t in threads:
+            t.start()
+            time.sleep(0.1)
+        for t in threads:
+            t.join()
+        assert [a[1] for a in answers] == [503, 503]
+        assert all("timeout" in a[2] for a in answers), answers
+        assert all(a[0] > 3 for a in answers), answers
