@@ -42,8 +42,9 @@ class ThreadExecutor:
     """``slots`` query threads over a store opened in this process, each query with a
     ``timeout``; admission (who runs first, how many run long) as in the worker pool,
     except that a query running long without a long slot is not stopped but runs on to
-    the timeout (stopping it would end the process); a text known to run long is still
-    refused at once while the long slots are taken."""
+    the timeout outside its slot (stopping it would end the process); a text known to
+    run long, or any unknown one of a client whose query ran long, is still refused at
+    once while the long slots are taken."""
 
     def __init__(self, spec: StoreSpec, slots: int = 2, timeout: float = 10.0,
                  limits: Limits | None = None, long_after: float | None = None,
@@ -98,17 +99,24 @@ class ThreadExecutor:
             raise Busy("every query worker is busy; try again shortly") from None
         with self._lock:
             self._running += 1
+        given_back = []
+
+        def give_back() -> None:
+            if not given_back:
+                given_back.append(True)
+                self._idle.put(slot)
+
         try:
             pool = self._pool()
             clock.start()
             future = pool.submit(_evaluate, self.store, job)
-            return self._wait(future, clock)
+            return self._wait(future, clock, give_back)
         finally:
             with self._lock:
                 self._running -= 1
-            self._idle.put(slot)
+            give_back()
 
-    def _wait(self, future: Future, clock: Clock) -> Answer:
+    def _wait(self, future: Future, clock: Clock, give_back: Callable[[], None]) -> Answer:
         while True:
             try:
                 answer = future.result(max(0.0, clock.wait()))
@@ -120,8 +128,10 @@ class ThreadExecutor:
                         f"the query was cancelled after the {self.timeout:g} s timeout") from None
                 if not clock.become_long():
                     # stopping it would end this process and every request it holds: it
-                    # runs on to the timeout; its text is refused at admission meanwhile
+                    # runs on to the timeout, its slot given to the next query; its text
+                    # (and its client's unknown queries) are refused at admission meanwhile
                     clock.run_on()
+                    give_back()
                 continue
             except MemoryError:
                 clock.done()
