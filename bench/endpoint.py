@@ -1,12 +1,14 @@
 """Serving benchmark: uprgraph (disk and memory modes) against Oxigraph's own server, over HTTP.
 
     python -m bench.endpoint [--project DIR] [--n 30] [--seconds 5] [--budget 60]
-                             [--rdflib-endpoint] [--out FILE.json]
+                             [--rdflib-endpoint] [--out FILE.json] [--only SERVER ...]
 
 Every server reads the same release (``--project``, built; without it the
 bundled data is built in a temporary folder) and is a subprocess on loopback:
 ``oxigraph serve-read-only`` on the release's store, ``uprgraph serve`` with
-``store = oxigraph`` (on disk) and with ``store = oxigraph-memory``, and, with
+``store = oxigraph`` (on disk) and with ``store = oxigraph-memory``, each also with
+``serve_processes = 2`` (two HTTP processes forked from the one holding the store,
+queries in their own threads), and, with
 ``--rdflib-endpoint``, rdflib-endpoint (what a Python user reaches for first)
 on the aggregates. Each query of the mix is sent ``n`` times, one request after
 another on a kept-alive connection; median and 95th percentile are reported,
@@ -67,6 +69,9 @@ def query_mix(state: str, review: str, recommendation: str) -> dict[str, str]:
 AGGREGATES = ("counts-state", "theme-x-cycle", "facets")
 #: waitress with an app that answers at once: the HTTP server's own cost (a floor)
 FLOOR = "waitress, empty app"
+#: the memory mode with two HTTP processes forked from the loaded store (serve_processes)
+FORKED = "uprgraph memory, 2 processes"
+FORKED_DISK = "uprgraph disk, 2 processes"
 CHEAP = ("ask", "describe-one")
 
 
@@ -257,7 +262,7 @@ def versions() -> dict[str, str]:
 
 
 def run(project: Path, n: int, seconds: float, with_rdflib: bool,
-        budget: float = 60.0) -> dict:
+        budget: float = 60.0, only: tuple[str, ...] = ()) -> dict:
     current = (project / ".uprgraph" / "current").resolve()
     store, turtle = current / "store", current / "dumps" / "uprgraph.ttl"
     manifest = json.loads((current / "manifest.json").read_text())
@@ -270,9 +275,15 @@ def run(project: Path, n: int, seconds: float, with_rdflib: bool,
           "127.0.0.1:{port}", "--union-default-graph"], "/query", {}),
         ("uprgraph disk", uprgraph, "/sparql", {**env, "UPRGRAPH_STORE": "oxigraph"}),
         ("uprgraph memory", uprgraph, "/sparql", {**env, "UPRGRAPH_STORE": "oxigraph-memory"}),
+        (FORKED, uprgraph, "/sparql",
+         {**env, "UPRGRAPH_STORE": "oxigraph-memory", "UPRGRAPH_SERVE_PROCESSES": "2"}),
+        (FORKED_DISK, uprgraph, "/sparql",
+         {**env, "UPRGRAPH_STORE": "oxigraph", "UPRGRAPH_SERVE_PROCESSES": "2"}),
         (FLOOR, [sys.executable, "-m", "bench.endpoint", "--floor", "{port}"], "/sparql",
          {"PYTHONPATH": str(ROOT)}),
     ]
+    if only:  # Oxigraph's server stays: it is the reference
+        specs = [sp for sp in specs if sp[0] == specs[0][0] or sp[0] in only]
     rdflib_note = ""
     if with_rdflib:
         exe = BIN / "rdflib-endpoint"
@@ -389,12 +400,14 @@ def main() -> None:
                     help="seconds per query and server: fewer requests (at least 5) beyond it")
     ap.add_argument("--floor", type=int, metavar="PORT", help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help="also write the JSON here")
+    ap.add_argument("--only", action="append", default=[], metavar="SERVER",
+                    help="measure only this server (repeatable) besides Oxigraph's")
     args = ap.parse_args()
     if args.floor:
         serve_floor(args.floor)
         return
     result = run(args.project or bundled_project(), args.n, args.seconds, args.rdflib_endpoint,
-                 args.budget)
+                 args.budget, tuple(args.only))
     if args.out:
         args.out.write_text(json.dumps(result, indent=2))
     print(table(result))

@@ -60,6 +60,10 @@ class Settings:
     #: (a query over the timeout is cancelled by replacing its process); 0 runs
     #: queries in the request thread without a timeout
     query_workers: int = 2
+    #: with store = "oxigraph-memory": HTTP serving processes forked from the one process that
+    #: loaded the store, each running queries in its own threads (0: one HTTP process with
+    #: query worker processes)
+    serve_processes: int = 0
     #: address-space cap of each query worker, in MiB (0: none); a query beyond it gets a 503
     query_memory_mb: int = 2048
     #: seconds after which a query counts as long: at most query_workers - 1 long queries

@@ -19,9 +19,13 @@ if TYPE_CHECKING:
 
 
 def create_app(
-    settings: Settings | None = None, test_config: dict[str, Any] | None = None
+    settings: Settings | None = None, test_config: dict[str, Any] | None = None,
+    inprocess: bool = False, defence: str | None = None,
 ) -> Flask:
-    """The application for ``settings`` (loaded from the project when None)."""
+    """The application for ``settings`` (loaded from the project when None).
+
+    ``inprocess``: queries run in threads of this process, which :mod:`.prefork` has
+    confined already (``defence``: how it is cut off from the network)."""
     # imported here: query workers (``python -m uprgraph.web.executor``) import this
     # package, and should start without loading Flask
     from flask import Flask
@@ -44,7 +48,7 @@ def create_app(
     )
     if test_config:
         app.config.update(test_config)
-    site = Site(settings)
+    site = Site(settings, inprocess, defence)
     app.extensions["uprgraph"] = site
     atexit.register(site.close)
     app.before_request(site.pin)

@@ -159,6 +159,8 @@ class Clock:
         self.client = client
         self.long = False
         self.finished = False
+        #: ran long without a long slot, to its deadline (see :meth:`run_on`)
+        self.unslotted = False
         self.start()
 
     def start(self) -> None:
@@ -188,6 +190,13 @@ class Clock:
         self.long = True
         return True
 
+    def run_on(self) -> None:
+        """Let a query that ran long and found no long slot run on to its deadline, outside
+        the count (a query in a thread can only be stopped by ending its process); it is
+        remembered as long, so the same text is refused at admission meanwhile."""
+        self.unslotted = True
+        self.long_at = self.deadline
+
     def done(self) -> None:
         if self.finished:
             return
@@ -196,5 +205,5 @@ class Clock:
         with a._lock:
             if self.long:
                 a.running_long -= 1
-            elif time.monotonic() < self.long_at:
+            elif not self.unslotted and time.monotonic() < self.long_at:
                 a._remember(self.query, False)

@@ -15,10 +15,15 @@ DATA = click.option(
     "--data", "data", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Also publish this RDF file (Turtle, N-Triples, N-Quads, TriG, RDF/XML, JSON-LD; "
     "repeatable). N-Quads/TriG keep their named graphs.")
+PROCESSES = click.option("--processes", type=int, default=None,
+                         help="HTTP serving processes forked from the loaded in-memory store "
+                         "(setting serve_processes).")
 WORKERS = click.option("--workers", type=int, default=None,
                        help="Query worker processes (setting query_workers).")
 THREADS = click.option("--threads", type=int, default=8, show_default=True,
                        help="HTTP threads of the waitress server.")
+#: stores served by pre-forked processes when ``serve_processes`` > 0
+PREFORKED = ("oxigraph", "oxigraph-memory")
 GET = click.option("--get", "get_path", default=None, metavar="PATH",
                    help="Answer one GET request for PATH on stdout and exit (no server).")
 
@@ -28,13 +33,25 @@ GET = click.option("--get", "get_path", default=None, metavar="PATH",
 @PORT
 @DATA
 @WORKERS
+@PROCESSES
 @THREADS
 @GET
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, data: tuple[Path, ...],
-          workers: int | None, threads: int, get_path: str | None) -> None:
+          workers: int | None, processes: int | None, threads: int,
+          get_path: str | None) -> None:
     """Serve the current release (and --data files): SPARQL, documents, dumps."""
-    app = make_app(host=host, port=port, data=data, workers=workers, base=ctx.obj)
+    settings = _settings(host, port, data, workers, processes, ctx.obj)
+    if get_path is None and settings.serve_processes > 0 and settings.store in PREFORKED:
+        from . import prefork
+
+        try:
+            prefork.serve(settings, threads, lambda line: click.echo(line, err=True))
+        except (ConfigError, StoreError, OSError) as exc:  # OSError: the port is taken
+            raise click.ClickException(str(exc)) from exc
+        return
+    app = make_app(host=host, port=port, data=data, workers=workers, base=ctx.obj,
+                   settings=settings)
     settings = app.extensions["uprgraph"].settings
     if get_path is not None:
         resp = app.test_client().get(get_path)
@@ -59,19 +76,27 @@ def serve(ctx: click.Context, host: str | None, port: int | None, data: tuple[Pa
         server.close()
 
 
-def make_app(host=None, port=None, data=(), workers=None, base: Settings | None = None):
+def _settings(host, port, data, workers, processes, base: Settings | None) -> Settings:
+    try:
+        return load_settings(
+            base.project_dir if base else None,
+            base_iri=base.base_iri if base else None,
+            host=host, port=port, query_workers=workers, serve_processes=processes,
+            data_files=tuple(str(p.resolve()) for p in data) or None)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def make_app(host=None, port=None, data=(), workers=None, base: Settings | None = None,
+             settings: Settings | None = None):
     """The app for the command line's options (errors become one readable line).
 
     ``base`` carries the group's ``--project`` / ``--base-iri`` when run as ``uprgraph serve``.
     """
     from . import create_app
 
+    settings = settings or _settings(host, port, data, workers, None, base)
     try:
-        settings = load_settings(
-            base.project_dir if base else None,
-            base_iri=base.base_iri if base else None,
-            host=host, port=port, query_workers=workers,
-            data_files=tuple(str(p.resolve()) for p in data) or None)
         return create_app(settings)
     except (ConfigError, StoreError) as exc:
         raise click.ClickException(str(exc)) from exc

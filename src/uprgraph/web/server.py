@@ -12,6 +12,8 @@ which also bounds what content negotiation parses. A reverse proxy in front
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
 
@@ -38,14 +40,40 @@ class HardenedServer(TcpWSGIServer):
     """waitress's TCP server, also closing requests that take too long to arrive."""
 
     channel_class = _Channel
+    #: when a retiring server (:meth:`retire`) ends its process at the latest
+    retiring: float | None = None
+    #: the process that forked this one (:mod:`.prefork`): the server retires if it is gone
+    parent: int | None = None
+
+    def readable(self) -> bool:
+        accepting = super().readable()  # also runs maintenance, which retiring needs
+        return accepting and self.retiring is None
+
+    def retire(self, deadline: float) -> None:
+        """Stop accepting; end the process once every connection is done (or at
+        ``deadline``, a ``time.monotonic()``). Other processes accept on the socket."""
+        self.retiring = deadline
 
     def maintenance(self, now: float) -> None:
         super().maintenance(now)
+        if self.parent is not None and self.retiring is None and os.getppid() != self.parent:
+            self.retire(time.monotonic() + self.adj.channel_timeout)
+        if self.retiring is not None:
+            self._wind_down()
         cutoff = now - self.adj.channel_timeout
         for channel in list(self.active_channels.values()):
             if (channel.request is not None and not channel.requests
                     and getattr(channel, "started", now) < cutoff):
                 channel.will_close = True
+
+    def _wind_down(self) -> None:
+        for channel in list(self.active_channels.values()):
+            # idle between two requests (kept alive); one that has sent nothing yet is
+            # waited for: it was accepted to be answered
+            if channel.request is None and not channel.requests and channel.started:
+                channel.will_close = True
+        if not self.active_channels or time.monotonic() >= (self.retiring or 0.0):
+            os._exit(0)
 
     def shutdown(self, thread: threading.Thread | None = None) -> None:
         """Stop a server running in ``thread``: its loop ends within its one-second wait,
@@ -73,9 +101,15 @@ def adjustments(settings: Settings, threads: int, **kw: object) -> dict[str, obj
     }
 
 
-def create(app: object, settings: Settings, threads: int = 8, **kw: object) -> HardenedServer:
-    """A bound server for ``app`` (call ``run()`` to serve, ``close()`` to stop)."""
+def create(app: object, settings: Settings, threads: int = 8, _sock: socket.socket | None = None,
+           **kw: object) -> HardenedServer:
+    """A bound server for ``app`` (call ``run()`` to serve, ``close()`` to stop); with
+    ``_sock``, one accepting on that listening socket (bound by a parent process)."""
     adj = Adjustments(**adjustments(settings, threads, **kw))
     dispatcher = ThreadedTaskDispatcher()
     dispatcher.set_thread_count(adj.threads)
+    if _sock is not None:
+        return HardenedServer(app, {}, _sock=_sock, dispatcher=dispatcher, adj=adj,
+                              sockinfo=(_sock.family, _sock.type, _sock.proto,
+                                        _sock.getsockname()), bind_socket=False)
     return HardenedServer(app, {}, dispatcher=dispatcher, adj=adj, sockinfo=adj.listen[0])

@@ -37,6 +37,7 @@ from ..release.dumps import QUADS_DUMP, Dump
 from ..store.base import StoreError
 from .checks import check_release
 from .executor import InlineExecutor, Job, Limits, StoreSpec
+from .inprocess import ThreadExecutor
 from .pool import QueryPool
 
 log = logging.getLogger(__name__)
@@ -150,7 +151,7 @@ class Served:
 
     release: Release | None
     spec: StoreSpec
-    executor: QueryPool | InlineExecutor
+    executor: QueryPool | InlineExecutor | ThreadExecutor
     description: ox.Store
     #: the target of ``current`` this was opened from (None: not following it)
     link: str | None = None
@@ -178,8 +179,15 @@ def _read_link(link: Path) -> str | None:
 class Site:
     """Settings and the release served (switched when ``current`` changes) of one app."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, inprocess: bool = False,
+                 defence: str | None = None) -> None:
         self.settings = settings
+        #: queries run in this process's threads (:mod:`.prefork`: it is confined, ``defence``)
+        self.inprocess = inprocess
+        self.inprocess_defence = defence
+        #: whether requests look for a new release (a forked serving process leaves that
+        #: to its parent)
+        self.following = True
         self.iris = IRIs(settings.base_iri)
         self.prefixes = {**NS, "upr": str(self.iris.upr)}
         self._lock = threading.Lock()
@@ -217,7 +225,7 @@ class Site:
         return self.served.description
 
     @property
-    def executor(self) -> QueryPool | InlineExecutor:
+    def executor(self) -> QueryPool | InlineExecutor | ThreadExecutor:
         return self.served.executor
 
     @property
@@ -264,7 +272,7 @@ class Site:
     # -- following ``current`` ---------------------------------------------------
     def _follow(self) -> None:
         """Start a switch when ``current`` points elsewhere (checked twice a second at most)."""
-        if self._served.link is None or self._switching:
+        if self._served.link is None or self._switching or not self.following:
             return
         now = time.monotonic()
         if now - self._checked < CHECK_SECONDS:
@@ -324,9 +332,13 @@ class Site:
                 release = files_release(files, release)
             spec, tmp = self._spec(release, files)
             try:
-                if s.query_workers > 0:
-                    limits = Limits(memory_mb=s.query_memory_mb)
-                    executor: QueryPool | InlineExecutor = QueryPool(
+                limits = Limits(memory_mb=s.query_memory_mb)
+                executor: QueryPool | InlineExecutor | ThreadExecutor
+                if self.inprocess:
+                    executor = ThreadExecutor(spec, s.query_workers, s.query_timeout, limits,
+                                              s.long_query_seconds, self.inprocess_defence)
+                elif s.query_workers > 0:
+                    executor = QueryPool(
                         spec, s.query_workers, s.query_timeout, limits, s.long_query_seconds)
                 else:
                     executor = InlineExecutor(spec)

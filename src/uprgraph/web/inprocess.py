@@ -1,0 +1,164 @@
+"""Queries run in a thread of the serving process, with a deadline: no round trip to a worker.
+
+pyoxigraph releases the GIL while it evaluates a query, so a query can run in
+a thread of the HTTP process while the request thread waits on its deadline.
+What cannot be done is stopping that thread: a query past its deadline is
+answered with the same 503 as in the worker pool, and then the whole serving
+process *retires* (:attr:`ThreadExecutor.on_overrun`): it stops accepting connections,
+finishes what it holds, and exits; :mod:`.prefork` forks a fresh one from the
+loaded store. This executor is only used by processes that are confined as a
+query worker is (:mod:`.confine`: no network, the address-space cap), which
+:mod:`.prefork` arranges before the store is loaded.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from .admission import Admission, Clock, Empty, Idle
+from .executor import Answer, Busy, Job, Limits, QueryError, QueryTimeout, StoreSpec, TooLarge
+from .executor import run_job as _run_job
+
+#: most query threads of a serving process (at most ``slots`` run admitted queries; the others
+#: are queries past their deadline, still running while the process retires)
+THREADS = 64
+
+
+def _evaluate(store: object, job: Job) -> Answer:
+    """Run and serialise ``job`` (Rust writes the whole body into one buffer)."""
+    status, value = _run_job(store, job)
+    if status == "error":
+        raise QueryError(*value)
+    out = io.BytesIO()
+    value.write(out)
+    return Answer(value.kind, value.truncated, body=out.getvalue())
+
+
+class ThreadExecutor:
+    """``slots`` query threads over a store opened in this process, each query with a
+    ``timeout``; admission (who runs first, how many run long) as in the worker pool,
+    except that a query running long without a long slot is not stopped but runs on to
+    the timeout outside its slot (stopping it would end the process); a text known to
+    run long, or any unknown one of a client whose query ran long, is still refused at
+    once while the long slots are taken."""
+
+    def __init__(self, spec: StoreSpec, slots: int = 2, timeout: float = 10.0,
+                 limits: Limits | None = None, long_after: float | None = None,
+                 defence: str | None = None) -> None:
+        self.spec = spec
+        self.limits = limits or Limits()
+        self.timeout = timeout
+        self.long_after = timeout if long_after is None else long_after
+        self.slots = max(1, slots)
+        self.admission = Admission(max(1, self.slots - 1), self.long_after, timeout)
+        #: how this process is cut off from the network (set by :mod:`.prefork`)
+        self.defence = defence
+        #: called once when a query overran: the process must retire
+        self.on_overrun: Callable[[], None] = lambda: None
+        self.overrun = False
+        #: an on-disk store is opened by each serving process itself, after the fork
+        #: (RocksDB's threads and file handles do not survive one); the rest is loaded here
+        self.store = None if spec.kind == "oxigraph" else spec.open()
+        self._idle: Idle[int] = Idle()
+        for slot in range(self.slots):
+            self._idle.put(slot)
+        self._threads: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._running = 0
+
+    def prepare(self) -> None:
+        """Open what the serving process needs (after the fork, before it accepts)."""
+        self._pool()
+
+    def _pool(self) -> ThreadPoolExecutor:
+        """Started on first use: after the fork, in the process that serves."""
+        with self._lock:
+            if self.store is None:
+                self.store = self.spec.open()
+            if self._threads is None:
+                # more threads than slots: a query past its deadline keeps its thread until
+                # the process ends, and the next query must not wait behind it
+                self._threads = ThreadPoolExecutor(THREADS, thread_name_prefix="uprgraph-query")
+            return self._threads
+
+    def run(self, job: Job, internal: bool = True, client: str | None = None) -> Answer:
+        priority = self.admission.priority(job.query, internal, client)
+        clock = self.admission.admit(job.query, client)
+        if clock is None:
+            raise Busy("this query (or an earlier one of this client) ran long, and the "
+                       "server is already running as many long queries as it allows; "
+                       "retry shortly or narrow the query")
+        try:
+            slot = self._idle.get(priority, self.timeout)
+        except Empty:
+            clock.done()
+            raise Busy("every query worker is busy; try again shortly") from None
+        with self._lock:
+            self._running += 1
+        given_back = []
+
+        def give_back() -> None:
+            if not given_back:
+                given_back.append(True)
+                self._idle.put(slot)
+
+        try:
+            pool = self._pool()
+            clock.start()
+            future = pool.submit(_evaluate, self.store, job)
+            return self._wait(future, clock, give_back)
+        finally:
+            with self._lock:
+                self._running -= 1
+            give_back()
+
+    def _wait(self, future: Future, clock: Clock, give_back: Callable[[], None]) -> Answer:
+        while True:
+            try:
+                answer = future.result(max(0.0, clock.wait()))
+            except FutureTimeout:
+                if clock.expired():
+                    clock.done()
+                    self._overran()
+                    raise QueryTimeout(
+                        f"the query was cancelled after the {self.timeout:g} s timeout") from None
+                if not clock.become_long():
+                    # stopping it would end this process and every request it holds: it
+                    # runs on to the timeout, its slot given to the next query; its text
+                    # (and its client's unknown queries) are refused at admission meanwhile
+                    clock.run_on()
+                    give_back()
+                continue
+            except MemoryError:
+                clock.done()
+                raise TooLarge(f"the query needed more than the {self.limits.memory_mb} MB a "
+                               "query may use; narrow it or add a LIMIT") from None
+            except BaseException:
+                clock.done()
+                raise
+            clock.done()
+            return answer
+
+    def _overran(self) -> None:
+        """A query thread cannot be stopped: this process must end (once)."""
+        with self._lock:
+            first, self.overrun = not self.overrun, True
+        if first:
+            self.on_overrun()
+
+    @property
+    def busy(self) -> int:
+        with self._lock:
+            return self._running
+
+    def retire(self) -> None:
+        """Nothing to stop here: the process serving this store retires as a whole."""
+
+    def close(self) -> None:
+        store, self.store = self.store, None
+        if store is not None and hasattr(store, "close"):
+            store.close()
