@@ -39,6 +39,8 @@ from .store.oxigraph import OxigraphStore
 from .validate import Report, validate_ntriples
 from .working import RDFLIB_ROLES, WorkingSet
 
+#: the scratch directory of a build's N-Quads, beside the releases
+_NQUADS_PREFIX = ".nquads-"
 #: the steps of a build, in order; each is timed (``BuildResult.timings``) and shown
 STAGES = ("parse", "validate", "link", "filter", "dump", "load", "publish")
 
@@ -206,9 +208,11 @@ def _release(
     withheld = work.withhold(restricted)
     work.deduplicate()
     settings.releases_dir.mkdir(parents=True, exist_ok=True)
+    for leftover in settings.releases_dir.glob(_NQUADS_PREFIX + "*"):  # of an interrupted build
+        shutil.rmtree(leftover, ignore_errors=True)
     # one N-Quads serialisation, on disk rather than in memory: the release id, the
     # N-Quads dump and the on-disk store are all made from it
-    with tempfile.TemporaryDirectory(prefix=".nquads-", dir=settings.releases_dir) as tmp:
+    with tempfile.TemporaryDirectory(prefix=_NQUADS_PREFIX, dir=settings.releases_dir) as tmp:
         nquads = Path(tmp) / "release.nq"
         work.store.dump(str(nquads), ox.RdfFormat.N_QUADS)
         lap("filter")
