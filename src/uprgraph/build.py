@@ -42,7 +42,9 @@ from .working import RDFLIB_ROLES, WorkingSet
 #: the scratch directory of a build's N-Quads, beside the releases
 _NQUADS_PREFIX = ".nquads-"
 #: the steps of a build, in order; each is timed (``BuildResult.timings``) and shown
-STAGES = ("parse", "validate", "link", "filter", "dump", "load", "publish")
+#: (``validate`` runs in a process of its own beside link to load and is its own time;
+#: ``wait`` is what the build then waited for validation's verdict)
+STAGES = ("parse", "validate", "link", "filter", "dump", "load", "wait", "publish")
 
 
 class BuildError(RuntimeError):
@@ -175,6 +177,7 @@ def build(
         staging, release_id, built, withheld = _release(
             settings, work, items, lap, partial(conforming, False), log)
         report = conforming(True)
+        lap("wait")
         release = layout.publish(settings, staging, release_id)
     except BaseException as exc:
         if staging is not None:
