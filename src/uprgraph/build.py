@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from . import inputs as inputs_mod
 from .config import Settings
-from .forked import Forked
+from .forked import ChildFailed, Forked
 from .inputs import Input
 from .linking import link_quads
 from .links.linksets import count_links, describe_linksets
@@ -42,9 +42,9 @@ from .working import RDFLIB_ROLES, WorkingSet
 #: the scratch directory of a build's N-Quads, beside the releases
 _NQUADS_PREFIX = ".nquads-"
 #: the steps of a build, in order; each is timed (``BuildResult.timings``) and shown
-#: (``validate`` runs in a process of its own beside link to load and is its own time;
-#: ``wait`` is what the build then waited for validation's verdict)
-STAGES = ("parse", "validate", "link", "filter", "dump", "load", "wait", "publish")
+#: (``validate`` runs in a process of its own beside link and filter and is its own
+#: time; ``wait`` is what the build then waited for its verdict)
+STAGES = ("parse", "validate", "link", "filter", "wait", "dump", "load", "publish")
 
 
 class BuildError(RuntimeError):
@@ -111,8 +111,8 @@ def build(
 ) -> BuildResult:
     """Build and publish a release; raise :class:`BuildError` and publish nothing on failure.
 
-    SHACL validation runs in a forked process beside linking, dumps and store; the
-    release is swapped in only once it reports that the data conforms.
+    SHACL validation runs in a forked process beside linking and filtering; nothing
+    is written into the release before it reports that the data conforms.
     """
     if progress:  # messages above the progress bar, not through it
         log = partial(tqdm.write, file=sys.stderr)
@@ -153,17 +153,14 @@ def build(
             (shapes if item.role == "shapes" else ontology).__iadd__(item.graph)
     data_items = [i for i in items if i.role not in RDFLIB_ROLES]
     log(f"validating {sum(i.triples for i in data_items)} triples against the shapes")
-    timings["validate"] = 0.0  # the child's own time, once it reports (overlaps the rest)
+    timings["validate"] = 0.0  # the child's own time, once it reports (overlaps link)
     # the child validates the store as it is now; this process goes on to change it
     validation = Forked(lambda: validate_ntriples(
         "".join(work.ntriples(i) for i in data_items), shapes, ontology,
         locate=partial(work.labels_of, project_dir=settings.project_dir)), "validation")
 
-    def conforming(wait: bool) -> Report | None:
-        """The validation report once it is in (``wait``: wait for it); BuildError if the
-        data does not conform."""
-        if not (wait or validation.done()):
-            return None
+    def conforming() -> Report:
+        """The validation report (waiting for it); BuildError if the data does not conform."""
         report = validation.result()
         timings["validate"] = round(validation.seconds or 0.0, 3)
         if not report.conforms:
@@ -174,32 +171,31 @@ def build(
 
     staging = None
     try:
-        staging, release_id, built, withheld = _release(
-            settings, work, items, lap, partial(conforming, False), log)
-        report = conforming(True)
-        lap("wait")
+        staging, release_id, built, withheld = _release(settings, work, items, lap,
+                                                        conforming, log)
+        report = conforming()
         release = layout.publish(settings, staging, release_id)
     except BaseException as exc:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
-        if not isinstance(exc, Exception) or isinstance(exc, BuildError):
-            validation.cancel()
-            raise
-        # a step that fails on data that does not conform: the violations explain it
-        conforming(True)
+        if isinstance(exc, Exception) and not isinstance(exc, BuildError | ChildFailed):
+            conforming()  # a step that failed on data that does not conform: say why
+        validation.cancel()
         raise
     lap("publish")
-    assert report is not None
     return BuildResult(release=release, report=report, timings=timings, withheld=withheld)
 
 
 def _release(
     settings: Settings, work: WorkingSet, items: list[Input], lap: Callable[[str], None],
-    check: Callable[[], object], log: Callable[[str], None],
+    verdict: Callable[[], object], log: Callable[[str], None],
 ) -> tuple[Path, str, datetime, int]:
     """Link, filter, and write dumps, description and store into a staging directory
-    (its path, the release id and time, the quads withheld); ``check`` raises as soon
-    as validation reports violations."""
+    (its path, the release id and time, the quads withheld).
+
+    ``verdict`` waits for validation (raising if the data does not conform) before
+    anything is written: validation runs beside linking, and its memory is given
+    back before the dumps and the store take theirs."""
     data_roles = tuple({i.role for i in items if i.role not in RDFLIB_ROLES})
     upr = settings.iris.upr
     restricted = work.subjects(upr.accessLevel, upr.Restricted, data_roles)
@@ -207,7 +203,6 @@ def _release(
     # input is a graph of its own; its links come back as quads of their own graph
     work.add_computed(link_quads(work.store, settings.iris, restricted, log))
     lap("link")
-    check()
     withheld = work.withhold(restricted)
     work.deduplicate()
     settings.releases_dir.mkdir(parents=True, exist_ok=True)
@@ -219,12 +214,13 @@ def _release(
         nquads = Path(tmp) / "release.nq"
         work.store.dump(str(nquads), ox.RdfFormat.N_QUADS)
         lap("filter")
-        check()
+        verdict()
+        lap("wait")
         built, release_id = _release_id(settings, content_digest(nquads))
         staging = layout.start(settings, release_id)
         try:
             _write_release(settings, work, staging, nquads, (built, release_id, withheld),
-                           lap, check)
+                           lap)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -233,7 +229,7 @@ def _release(
 
 def _write_release(
     settings: Settings, work: WorkingSet, staging: Path, nquads: Path,
-    release: tuple[datetime, str, int], lap: Callable[[str], None], check: Callable[[], object],
+    release: tuple[datetime, str, int], lap: Callable[[str], None],
 ) -> None:
     """Dumps, store, description, links report and manifest of a release into ``staging``."""
     built, release_id, withheld = release
@@ -243,9 +239,8 @@ def _write_release(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="store") as pool:
         loading = pool.submit(store.load_serialized, nquads, ox.RdfFormat.N_QUADS)
         dumps = write_dumps(staging / layout.DUMPS, work.store, work.graph_names(), triples,
-                            _prefixes(settings), nquads)
+                            _prefixes(settings), nquads, workers=2)
         lap("dump")
-        check()
         graph_counts = sorted(work.graph_counts().items())
         # the public data in memory answers the counting queries faster than the disk store
         public = OxigraphStore(work.store)
