@@ -235,17 +235,19 @@ def _write_release(
     built, release_id, withheld = release
     triples = len(work.store)
     store = OxigraphStore.create(staging / layout.STORE)
-    # Oxigraph's bulk loader parses and indexes on threads of its own, beside the dumps
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="store") as pool:
+    # the store's bulk load and the dumps run in Rust and zlib without Python's lock,
+    # beside the counting queries here
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="release") as pool:
         loading = pool.submit(store.load_serialized, nquads, ox.RdfFormat.N_QUADS)
-        dumps = write_dumps(staging / layout.DUMPS, work.store, work.graph_names(), triples,
-                            _prefixes(settings), nquads, workers=2)
-        lap("dump")
+        dumping = pool.submit(write_dumps, staging / layout.DUMPS, work.store,
+                              work.graph_names(), triples, _prefixes(settings), nquads)
         graph_counts = sorted(work.graph_counts().items())
         # the public data in memory answers the counting queries faster than the disk store
         public = OxigraphStore(work.store)
         linksets = count_links(public, settings.iris)
         links_report = coverage(public, settings.iris)
+        dumps = dumping.result()
+        lap("dump")
         loading.result()
     stored = len(store)
     if stored != triples:
