@@ -264,3 +264,10 @@ def test_a_triple_two_files_state_is_published_once_in_the_first(tmp_path):
     graphs = store.query(f"SELECT ?g WHERE {{ GRAPH ?g {{ {khm} {comment} ?c }} }}")
     assert [r["g"].value for r in graphs.rows()] == [str(settings.iris.graph("data",
                                                                              "zz-restated"))]
+
+
+def test_timings_name_every_stage(built):
+    _, result = built
+    assert list(result.timings) == list(build_mod.STAGES)
+    assert all(seconds >= 0 for seconds in result.timings.values())
+    assert result.timings["validate"] > 0  # the validation process reported its own time

@@ -160,6 +160,13 @@ class OxigraphStore:
         self._store.bulk_extend(quads)
         self._store.flush()
 
+    def load_serialized(self, path: Path, fmt: ox.RdfFormat = ox.RdfFormat.N_QUADS) -> None:
+        """Bulk-load a file of serialised quads: Oxigraph parses and indexes them without a
+        Python object per quad and without holding Python's lock (another thread runs
+        meanwhile)."""
+        self._store.bulk_load(path=str(path), format=fmt)
+        self._store.flush()
+
     def query(
         self,
         sparql: str,
