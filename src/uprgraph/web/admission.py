@@ -136,6 +136,17 @@ class Admission:
             long = self._long(query, client)
         return UNKNOWN if long is None else LONG if long else SHORT
 
+    def enter(self, query: str, client: str | None = None) -> Clock:
+        """:meth:`admit`, or :class:`Busy` with what the client can do about it."""
+        from .executor import Busy
+
+        clock = self.admit(query, client)
+        if clock is None:
+            raise Busy("this query (or an earlier one of this client) ran long, and the "
+                       "server is already running as many long queries as it allows; "
+                       "retry shortly or narrow the query")
+        return clock
+
     def admit(self, query: str, client: str | None = None) -> Clock | None:
         """A clock for the query; a query that counts as long takes its long slot now, and
         is refused (None) while they are all taken."""

@@ -87,11 +87,7 @@ class ThreadExecutor:
 
     def run(self, job: Job, internal: bool = True, client: str | None = None) -> Answer:
         priority = self.admission.priority(job.query, internal, client)
-        clock = self.admission.admit(job.query, client)
-        if clock is None:
-            raise Busy("this query (or an earlier one of this client) ran long, and the "
-                       "server is already running as many long queries as it allows; "
-                       "retry shortly or narrow the query")
+        clock = self.admission.enter(job.query, client)
         try:
             slot = self._idle.get(priority, self.timeout)
         except Empty:

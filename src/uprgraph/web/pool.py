@@ -242,11 +242,7 @@ class QueryPool:
         pages (served first), not a client's; ``client``: who asks (an address)."""
         priority = self.admission.priority(job.query, internal, client)
         for attempt in (1, 2):
-            clock = self.admission.admit(job.query, client)
-            if clock is None:
-                raise Busy("this query (or an earlier one of this client) ran long, and the "
-                           "server is already running as many long queries as it allows; "
-                           "retry shortly or narrow the query")
+            clock = self.admission.enter(job.query, client)
             try:
                 worker = self._take(priority)
             except BaseException:
