@@ -7,7 +7,6 @@ import logging
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ from .executor import (
     StoreSpec,
     TooLarge,
 )
-from .zygote import Forked, Zygote, stop_process
+from .zygote import Forked, Zygote, spawn, stop_process
 
 log = logging.getLogger(__name__)
 
@@ -37,26 +36,18 @@ class _WorkerDied(StoreError):
 
 
 class _Worker:
-    """A ``python -m uprgraph.web.executor FD`` process talking over a socket pair.
-
-    A plain subprocess rather than ``multiprocessing``: it never re-imports the
-    caller's ``__main__`` and behaves the same under waitress, gunicorn or tests.
-    """
+    """A query worker: a ``python -m uprgraph.web.executor FD`` process (:func:`spawn`),
+    or a child forked by the zygote; either talks over a socket pair."""
 
     def __init__(self, spec: StoreSpec, limits: Limits, zygote: Zygote | None = None) -> None:
-        ours, theirs = socket.socketpair()
         self.process: subprocess.Popen | Forked
         if zygote is not None:  # forked from the process holding the loaded store
+            ours, theirs = socket.socketpair()
             self.process = zygote.fork(theirs)
             theirs.close()
             self.conn = Connection(ours.detach())
         else:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "uprgraph.web.executor", str(theirs.fileno())],
-                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, close_fds=True)
-            theirs.close()
-            self.conn = Connection(ours.detach())
-            self.conn.send((spec, limits))
+            self.process, self.conn = spawn("uprgraph.web.executor", spec, limits)
         self.ready = False
         #: how the worker is cut off from the network (None: it is not)
         self.defence: str | None = None

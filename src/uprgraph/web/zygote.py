@@ -81,17 +81,27 @@ class Forked:
         self._ended.set()
 
 
+def spawn(module: str, spec: StoreSpec, limits: Limits) -> tuple[subprocess.Popen, Connection]:
+    """``python -m module FD``, talking over a socket pair, handed ``(spec, limits)`` first.
+
+    A plain subprocess rather than ``multiprocessing``: it never re-imports the caller's
+    ``__main__`` and behaves the same under waitress, gunicorn or tests.
+    """
+    ours, theirs = socket.socketpair()
+    process = subprocess.Popen(
+        [sys.executable, "-m", module, str(theirs.fileno())],
+        pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, close_fds=True)
+    theirs.close()
+    conn = Connection(ours.detach())
+    conn.send((spec, limits))
+    return process, conn
+
+
 class Zygote:
     """The pool's side: starts the zygote, asks it for workers, hears of their ends."""
 
     def __init__(self, spec: StoreSpec, limits: Limits) -> None:
-        ours, theirs = socket.socketpair()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "uprgraph.web.zygote", str(theirs.fileno())],
-            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, close_fds=True)
-        theirs.close()
-        self.conn = Connection(ours.detach())
-        self.conn.send((spec, limits))
+        self.process, self.conn = spawn("uprgraph.web.zygote", spec, limits)
         self._lock = threading.Lock()
         self._waiting: list[Forked] = []  # fork requests in the order sent
         self._children: dict[int, Forked] = {}
