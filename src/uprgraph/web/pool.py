@@ -51,6 +51,7 @@ class _Worker:
         self.ready = False
         #: how the worker is cut off from the network (None: it is not)
         self.defence: str | None = None
+        self._closing = threading.Lock()
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -82,12 +83,19 @@ class _Worker:
     def stop(self) -> None:
         """Ask an idle worker to exit; kill it if it does not."""
         stop_process(self.conn, self.process, grace=0.5)
-        self.conn.close()
+        self._hang_up()
 
     def kill(self) -> None:
         self.process.kill()
         self.process.wait(5)
-        self.conn.close()
+        self._hang_up()
+
+    def _hang_up(self) -> None:
+        """Close the connection once: a pool closing kills the worker a stopping thread
+        may be ending too, and a second close would close whatever now has that fd."""
+        with self._closing:
+            if not self.conn.closed:
+                self.conn.close()
 
 
 class QueryPool:
