@@ -34,6 +34,8 @@ FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 UPDATE_WORDS = frozenset(
     {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
 )
+#: functions whose value changes from one evaluation to the next (so may a query's cost)
+VOLATILE_WORDS = frozenset({"RAND", "NOW", "UUID", "STRUUID"})
 
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _TOKEN = re.compile(
@@ -82,6 +84,9 @@ class QueryInfo:
     uses_service: bool
     uses_from: bool
     is_update: bool
+    #: calls a function whose value differs between runs (``RAND()``, ``NOW()``, ...): how
+    #: long one run took says little about the next
+    volatile: bool = False
 
     @property
     def kind(self) -> str | None:
@@ -106,6 +111,7 @@ def analyse(text: str) -> QueryInfo:
         uses_service="SERVICE" in ws,
         uses_from="FROM" in ws,
         is_update=form is None and first in UPDATE_WORDS,
+        volatile=not VOLATILE_WORDS.isdisjoint(ws),
     )
 
 

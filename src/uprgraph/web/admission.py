@@ -136,6 +136,11 @@ class Admission:
             long = self._long(query, client)
         return UNKNOWN if long is None else LONG if long else SHORT
 
+    def known_short(self, query: str) -> bool:
+        """Whether the text's last run finished before ``long_after``."""
+        with self._lock:
+            return self._seen.get(query) is False
+
     def enter(self, query: str, client: str | None = None) -> Clock:
         """:meth:`admit`, or :class:`Busy` with what the client can do about it."""
         from .executor import Busy
