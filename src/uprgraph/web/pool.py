@@ -26,7 +26,7 @@ from .executor import (
     StoreSpec,
     TooLarge,
 )
-from .zygote import Forked, Zygote, spawn, stop_process
+from .zygote import ForkedWorker, Zygote, spawn, stop_process
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class _Worker:
     or a child forked by the zygote; either talks over a socket pair."""
 
     def __init__(self, spec: StoreSpec, limits: Limits, zygote: Zygote | None = None) -> None:
-        self.process: subprocess.Popen | Forked
+        self.process: subprocess.Popen | ForkedWorker
         if zygote is not None:  # forked from the process holding the loaded store
             ours, theirs = socket.socketpair()
             self.process = zygote.fork(theirs)

@@ -159,16 +159,8 @@ class Supervisor:
 
     def _follow(self) -> None:
         """A new release behind ``current``: load it, then replace every child."""
-        served = self.site._served
-        if served.link is None:
-            return
-        from .site import _read_link
-
-        target = _read_link(self.settings.current_release)
-        if target is None or target in (served.link, self.site._failed):
-            return
-        self.site._switch(target)
-        if self.site._served is served:  # it could not be served: keep the old one
+        target = self.site.new_release()
+        if target is None or not self.site.switch(target):  # not served: keep the old one
             return
         self.generation += 1
         for pid, gen in list(self.children.items()):

@@ -278,26 +278,42 @@ class Site:
         if now - self._checked < CHECK_SECONDS:
             return
         self._checked = now
-        target = _read_link(self.settings.current_release)
-        if target is None or target in (self._served.link, self._failed):
+        target = self.new_release()
+        if target is None:
             return
         self._switching = True
         threading.Thread(target=self._switch, args=(target,), daemon=True,
                          name="uprgraph-release-switch").start()
 
+    def new_release(self) -> str | None:
+        """Where ``current`` points when that is neither the release served nor one that
+        could not be served (None: nothing new, or ``current`` is not followed)."""
+        if self._served.link is None:
+            return None
+        target = _read_link(self.settings.current_release)
+        if target is None or target in (self._served.link, self._failed):
+            return None
+        return target
+
+    def switch(self, target: str) -> bool:
+        """Serve the release at ``target``, opened in this thread, then close the old one
+        once nothing uses it; False when it cannot be served (the old one stays)."""
+        try:
+            new = self._open(target)
+        except (StoreError, OSError, SyntaxError, ValueError) as exc:  # e.g. its void.ttl
+            self._failed = target
+            log.error("still serving release %s: the new release cannot be served: %s",
+                      self._served.release.id if self._served.release else "-", exc)
+            return False
+        with self._lock:
+            old, self._served = self._served, new
+        log.info("now serving release %s", new.release.id if new.release else "-")
+        self._retire(old)
+        return True
+
     def _switch(self, target: str) -> None:
         try:
-            try:
-                new = self._open(target)
-            except (StoreError, OSError, SyntaxError, ValueError) as exc:  # e.g. its void.ttl
-                self._failed = target
-                log.error("still serving release %s: the new release cannot be served: %s",
-                          self._served.release.id if self._served.release else "-", exc)
-                return
-            with self._lock:
-                old, self._served = self._served, new
-            log.info("now serving release %s", new.release.id if new.release else "-")
-            self._retire(old)
+            self.switch(target)
         finally:
             self._switching = False
 

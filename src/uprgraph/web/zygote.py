@@ -12,7 +12,7 @@ fresh one is forked from the loaded store in milliseconds instead of loading
 the data again.
 
 The zygote is the workers' parent, so it reports each one's exit status to the
-pool (:class:`Forked` stands in for a ``Popen``): the pool tells a worker that
+pool (:class:`ForkedWorker` stands in for a ``Popen``): the pool tells a worker that
 died of memory (an abort) from one that crashed, as with its own children.
 """
 
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 REAP_SECONDS = 0.1
 
 
-class Forked:
+class ForkedWorker:
     """A forked worker as the pool sees it: the parts of ``Popen`` the pool uses."""
 
     def __init__(self) -> None:
@@ -103,16 +103,16 @@ class Zygote:
     def __init__(self, spec: StoreSpec, limits: Limits) -> None:
         self.process, self.conn = spawn("uprgraph.web.zygote", spec, limits)
         self._lock = threading.Lock()
-        self._waiting: list[Forked] = []  # fork requests in the order sent
-        self._children: dict[int, Forked] = {}
+        self._waiting: list[ForkedWorker] = []  # fork requests in the order sent
+        self._children: dict[int, ForkedWorker] = {}
         threading.Thread(target=self._listen, daemon=True, name="uprgraph-zygote").start()
 
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def fork(self, sock: socket.socket) -> Forked:
+    def fork(self, sock: socket.socket) -> ForkedWorker:
         """A worker that will answer on ``sock`` (its ``ready`` comes on the socket)."""
-        child = Forked()
+        child = ForkedWorker()
         with self._lock:
             try:
                 self.conn.send("fork")
@@ -156,7 +156,7 @@ class Zygote:
         stop_process(self.conn, self.process, grace=2)
 
 
-def stop_process(conn: Connection, process: subprocess.Popen | Forked, grace: float) -> None:
+def stop_process(conn: Connection, process: subprocess.Popen | ForkedWorker, grace: float) -> None:
     """Ask a child on ``conn`` to exit (``None``); kill it if it has not within ``grace`` s."""
     try:
         conn.send(None)
