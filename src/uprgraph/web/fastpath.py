@@ -16,6 +16,7 @@ handler, so it reads the same whichever path served it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -23,6 +24,8 @@ from ..formats import BY_NAME, RDF_FORMATS, RESULT_FORMATS, negotiate
 from ..store.analysis import analyse
 from ..store.base import StoreError
 from .executor import Answer, Busy, QueryError, QueryTimeout, TooLarge
+from .render import content_type, error_response
+from .sparql import answer_headers, query_failure
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -34,6 +37,32 @@ GRAPH_OFFER = (*RDF_FORMATS, HTML)
 RESULTS_OFFER = (*RESULT_FORMATS, HTML)
 
 Wsgi = Callable[[dict, Callable], Iterable[bytes]]
+#: query strings up to this length have their parse remembered (clients repeat queries)
+CACHED_QUERY_STRING = 8192
+#: the headers of a whole answer whose rows were not cut, by format (but its length)
+_HEADERS = {fmt.name: [("Content-Type", content_type(fmt)),
+                       *answer_headers(False, 0).items()] for fmt in (*RDF_FORMATS,
+                                                                       *RESULT_FORMATS)}
+
+
+def query_text(raw: str) -> str | None:
+    """The query of a query string that holds exactly one non-blank ``query`` parameter
+    and is UTF-8; None otherwise (Flask's path reports what is wrong)."""
+    if len(raw) <= CACHED_QUERY_STRING:
+        return _query_text(raw)
+    return _query_text.__wrapped__(raw)
+
+
+@lru_cache(maxsize=1024)
+def _query_text(raw: str) -> str | None:
+    try:
+        pairs = parse_qsl(raw.encode("latin-1").decode("utf-8"), keep_blank_values=True,
+                          errors="strict")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return None
+    if len(pairs) != 1 or pairs[0][0] != "query" or not pairs[0][1].strip():
+        return None
+    return pairs[0][1]
 
 
 class _Body:
@@ -72,14 +101,9 @@ class FastSparql:
         raw = environ.get("QUERY_STRING", "")
         if not raw.startswith("query=") or len(raw) > self.site.settings.max_request_bytes:
             return None
-        try:
-            pairs = parse_qsl(raw.encode("latin-1").decode("utf-8"), keep_blank_values=True,
-                              errors="strict")
-        except (UnicodeEncodeError, UnicodeDecodeError):
+        query = query_text(raw)
+        if query is None:
             return None
-        if len(pairs) != 1 or pairs[0][0] != "query" or not pairs[0][1].strip():
-            return None
-        query = pairs[0][1]
         info = analyse(query)
         if info.kind is None or info.is_update or info.uses_service:
             return None
@@ -93,9 +117,6 @@ class FastSparql:
 
     def _answer(self, environ: dict, start_response: Callable, query: str, fmt: Any,
                 offer: tuple) -> Iterable[bytes]:
-        from .render import content_type, error_response
-        from .sparql import answer_headers, query_failure
-
         site = self.site
         served = site.acquire()
         try:
@@ -108,10 +129,13 @@ class FastSparql:
             return resp(environ, start_response)
         finally:
             site.let_go(served)
-        headers = [("Content-Type", content_type(fmt))]
+        if result.truncated:
+            headers = [("Content-Type", content_type(fmt)),
+                       *answer_headers(True, site.settings.max_rows).items()]
+        else:
+            headers = list(_HEADERS[fmt.name])
         if result.body is not None:
             headers.append(("Content-Length", str(len(result.body))))
-        headers += answer_headers(result.truncated, site.settings.max_rows).items()
         start_response("200 OK", headers)
         if result.body is not None:
             return [result.body]
