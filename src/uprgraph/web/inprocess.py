@@ -13,11 +13,12 @@ query worker is (:mod:`.confine`: no network, the address-space cap), which
 A query whose text last ran shorter than ``long_after`` (the same text on the same
 read-only store does the same work) runs in the request thread itself: handing it
 to a query thread and waking the request thread again cost more than a cheap
-query takes (about 0.2 ms of a 0.5 ms ASK). A watchdog thread keeps its clock: at
-``long_after`` it takes a long slot or gives the query slot back, as for a query in
-a thread, and past the deadline it retires the process, which then ends at the
-latest ``GRACE`` seconds after its timeout (the client of that one query gets its
-answer late, or a closed connection, rather than a 503). Texts calling ``RAND()``,
+query takes (about 0.2 ms of a 0.5 ms ASK), and so would waiting for a query slot
+(the HTTP threads bound how many run at once). A watchdog thread keeps its clock:
+at ``long_after`` it takes a long slot, or lets the query run on outside the count
+(as for a query in a thread), and past the deadline it retires the process, which
+then ends at the latest ``GRACE`` seconds after its timeout (the client of that one
+query gets its answer late, or a closed connection, rather than a 503). Texts calling ``RAND()``,
 ``NOW()``, ``UUID()`` or ``STRUUID()`` always run in a query thread: one run's time
 says nothing about the next.
 """
@@ -57,11 +58,10 @@ class _Watched:
     """A query running in a request thread, as the watchdog sees it (``lock``: the clock
     is changed by one of the two at a time)."""
 
-    __slots__ = ("clock", "give_back", "lock")
+    __slots__ = ("clock", "lock")
 
-    def __init__(self, clock: Clock, give_back: Callable[[], None]) -> None:
+    def __init__(self, clock: Clock) -> None:
         self.clock = clock
-        self.give_back = give_back
         self.lock = threading.Lock()
 
 
@@ -117,6 +117,10 @@ class ThreadExecutor:
             return self._threads
 
     def run(self, job: Job, internal: bool = True, client: str | None = None) -> Answer:
+        if not analyse(job.query).volatile:
+            clock = self.admission.short_clock(job.query)
+            if clock is not None:
+                return self._inline(job, clock)
         priority = self.admission.priority(job.query, internal, client)
         clock = self.admission.enter(job.query, client)
         try:
@@ -138,8 +142,6 @@ class ThreadExecutor:
         try:
             pool = self._pool()
             clock.start()
-            if self.admission.known_short(job.query) and not analyse(job.query).volatile:
-                return self._inline(job, clock, give_back)
             future = pool.submit(_evaluate, self.store, job)
             return self._wait(future, clock, give_back)
         finally:
@@ -147,11 +149,18 @@ class ThreadExecutor:
                 self._running -= 1
             give_back()
 
-    def _inline(self, job: Job, clock: Clock, give_back: Callable[[], None]) -> Answer:
-        """Evaluate in this (the request's) thread, the watchdog keeping the clock."""
-        watched = _Watched(clock, give_back)
+    def _inline(self, job: Job, clock: Clock) -> Answer:
+        """Evaluate in this (the request's) thread, the watchdog keeping the clock.
+
+        No query slot is taken: the text is known to be short, and waiting for a slot
+        (a hand-over between threads again) would cost what running inline saves; the
+        HTTP threads bound how many run at once."""
+        if self._threads is None:
+            self._pool()
+        watched = _Watched(clock)
         with self._lock:
             self._watched.add(watched)
+            self._running += 1
         try:
             answer = _evaluate(self.store, job)
         except MemoryError:
@@ -160,6 +169,7 @@ class ThreadExecutor:
         finally:
             with self._lock:
                 self._watched.discard(watched)
+                self._running -= 1
             with watched.lock:
                 clock.done()
         return answer
@@ -180,8 +190,7 @@ class ThreadExecutor:
                         self._overran()
                     elif (not clock.long and clock.long_at < clock.deadline
                           and time.monotonic() >= clock.long_at and not clock.become_long()):
-                        clock.run_on()
-                        w.give_back()
+                        clock.run_on()  # no long slot free: it runs on, as in :meth:`_wait`
 
     def _wait(self, future: Future, clock: Clock, give_back: Callable[[], None]) -> Answer:
         while True:
