@@ -14,11 +14,13 @@ on the aggregates. Each query of the mix is sent ``n`` times, one request after
 another on a kept-alive connection; median and 95th percentile are reported,
 with the ratio to Oxigraph's server measured in the same run. Throughput: 16
 client threads for ``seconds`` on cheap queries, on the HTML and Turtle documents of
-one recommendation, and on those of one state (a page of many queries).
-Start-up (to the first answer) and the memory of each server's process tree
-(RSS, and PSS, which counts pages shared between processes once) are reported
-too. A last row, waitress serving an app that answers at once, shows what the
-HTTP server alone costs: a floor for uprgraph's latency and throughput.
+one recommendation, and on those of one state (a page of many queries), with the
+CPU the server's process tree used per request (which, unlike requests per second,
+does not depend on what else the machine runs). Start-up (to the first answer)
+and the memory of each server's process tree (RSS, and PSS, which counts pages
+shared between processes once) are reported too. A last row, waitress serving an
+app that answers at once, shows what the HTTP server alone costs: a floor for
+uprgraph's latency and throughput.
 """
 
 from __future__ import annotations
@@ -94,6 +96,8 @@ class Server:
     version: str = ""
     latency: dict[str, dict[str, float]] = field(default_factory=dict)
     throughput: dict[str, float] = field(default_factory=dict)
+    #: the server's process tree CPU per answered request (µs) in each throughput run
+    cpu_us: dict[str, float] = field(default_factory=dict)
 
     def url(self, query: str) -> str:
         return f"{self.path}?query={urllib.parse.quote(query)}"
@@ -112,13 +116,8 @@ def fetch(conn: http.client.HTTPConnection, path: str, accept: str) -> int:
     return resp.status
 
 
-def tree_memory_mb(pid: int) -> tuple[float, float]:
-    """RSS and PSS of a process and all its descendants (from /proc), MiB.
-
-    RSS counts a page shared by several processes (workers forked from one that
-    loaded the data) once per process; PSS divides it among them, so the PSS sum
-    is what the tree holds.
-    """
+def tree(pid: int) -> list[int]:
+    """A process and all its descendants (from /proc)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -128,11 +127,35 @@ def tree_memory_mb(pid: int) -> tuple[float, float]:
                 continue
             ppid = int(stat.rsplit(")", 1)[1].split()[1])
             children.setdefault(ppid, []).append(int(entry.name))
-    rss = pss = 0
-    todo = [pid]
+    found, todo = [], [pid]
     while todo:
         p = todo.pop()
+        found.append(p)
         todo += children.get(p, [])
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes used so far (from /proc)."""
+    ticks = 0
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def tree_memory_mb(pid: int) -> tuple[float, float]:
+    """RSS and PSS of a process and all its descendants (from /proc), MiB.
+
+    RSS counts a page shared by several processes (workers forked from one that
+    loaded the data) once per process; PSS divides it among them, so the PSS sum
+    is what the tree holds.
+    """
+    rss = pss = 0
+    for p in tree(pid):
         try:
             for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
                 if line.startswith("Rss:"):
@@ -192,9 +215,15 @@ def latency(server: Server, name: str, query: str, n: int,
 
 
 def throughput(server: Server, paths: list[tuple[str, str]], seconds: float,
-               clients: int = 16) -> float:
+               clients: int = 16, label: str = "") -> float:
     """Requests per second answered with 200 by ``clients`` threads, each on its own
-    kept-alive connection, cycling through ``paths`` (path, Accept)."""
+    kept-alive connection, cycling through ``paths`` (path, Accept).
+
+    With a ``label``, the CPU the server's process tree used per answered request is
+    kept in ``server.cpu_us``: on a machine shared with other work, requests per second
+    follow the share of the cores a server gets, CPU per request does not."""
+    pids = tree(server.proc.pid)
+    cpu0 = cpu_seconds(pids)
     done = [0] * clients
     stop = time.monotonic() + seconds
 
@@ -218,6 +247,8 @@ def throughput(server: Server, paths: list[tuple[str, str]], seconds: float,
         t.start()
     for t in threads:
         t.join()
+    if label and sum(done):
+        server.cpu_us[label] = round((cpu_seconds(pids) - cpu0) / sum(done) * 1e6)
     return round(sum(done) / (time.monotonic() - t0), 1)
 
 
@@ -313,12 +344,13 @@ def run(project: Path, n: int, seconds: float, with_rdflib: bool,
         cheap = [(s, [(s.url(queries[q]), _accept(queries[q])) for q in CHEAP])
                  for s in servers if s.name != "rdflib-endpoint"]
         for server, paths in cheap:
-            server.throughput["cheap queries"] = throughput(server, paths, seconds)
+            server.throughput["cheap queries"] = throughput(server, paths, seconds,
+                                                            label="cheap queries")
             if server.name.startswith("uprgraph"):
                 for label, query in (("documents", "describe-one"), ("state pages", "ask")):
                     node = queries[query].split("<")[1].split(">")[0].replace(BASE + "id/", "")
                     docs = [(f"/doc/{node}", "text/html"), (f"/doc/{node}.ttl", "text/turtle")]
-                    server.throughput[label] = throughput(server, docs, seconds)
+                    server.throughput[label] = throughput(server, docs, seconds, label=label)
             rss, pss = tree_memory_mb(server.proc.pid)
             server.rss_mb, server.pss_mb = max(server.rss_mb, rss), max(server.pss_mb, pss)
             print(server.name, server.throughput, flush=True)
@@ -335,7 +367,8 @@ def run(project: Path, n: int, seconds: float, with_rdflib: bool,
         "n": n,
         "servers": {s.name: {"first_answer_s": s.ready_s, "rss_tree_mb": s.rss_mb,
                              "pss_tree_mb": s.pss_mb,
-                             "latency": s.latency, "throughput_rps": s.throughput}
+                             "latency": s.latency, "throughput_rps": s.throughput,
+                             "cpu_us_per_request": s.cpu_us}
                     for s in servers},
         "notes": [rdflib_note] if rdflib_note else [],
     }
@@ -361,8 +394,8 @@ def table(result: dict) -> str:
     lines.append("")
     lines.append("| server | first answer s | process tree RSS / PSS MB | PSS MB per "
                  "million triples | cheap queries req/s (16 clients) | / oxigraph | "
-                 "documents req/s | state pages req/s |")
-    lines.append("|---|---|---|---|---|---|---|---|")
+                 "server CPU µs per cheap query | documents req/s | state pages req/s |")
+    lines.append("|---|---|---|---|---|---|---|---|---|")
     ref_rps = servers["oxigraph serve-read-only"]["throughput_rps"].get("cheap queries")
     millions = result["triples"] / 1e6
     for s, v in servers.items():
@@ -370,8 +403,9 @@ def table(result: dict) -> str:
         cheap = t.get("cheap queries")
         ratio = f"{cheap / ref_rps:.2f}" if cheap and ref_rps else "-"
         pss = v.get("pss_tree_mb", 0.0)
+        cpu = v.get("cpu_us_per_request", {}).get("cheap queries", "-")
         lines.append(f"| {s} | {v['first_answer_s']} | {v['rss_tree_mb']} / {pss} | "
-                     f"{pss / millions:.0f} | {cheap or '-'} | {ratio} | "
+                     f"{pss / millions:.0f} | {cheap or '-'} | {ratio} | {cpu} | "
                      f"{t.get('documents', '-')} | {t.get('state pages', '-')} |")
     return "\n".join(lines)
 
