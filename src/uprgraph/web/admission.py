@@ -141,13 +141,13 @@ class Admission:
         with self._lock:
             return self._seen.get(query) is False
 
-    def short_clock(self, query: str) -> Clock | None:
+    def short_clock(self, query: str, client: str | None = None) -> Clock | None:
         """A clock for a query whose text last finished before ``long_after`` (None for
         any other): such a query needs no long slot to start."""
         with self._lock:
             if self._seen.get(query) is not False:
                 return None
-        return Clock(self, query)
+        return Clock(self, query, client)
 
     def enter(self, query: str, client: str | None = None) -> Clock:
         """:meth:`admit`, or :class:`Busy` with what the client can do about it."""

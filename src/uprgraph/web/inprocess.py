@@ -18,9 +18,9 @@ query takes (about 0.2 ms of a 0.5 ms ASK), and so would waiting for a query slo
 at ``long_after`` it takes a long slot, or lets the query run on outside the count
 (as for a query in a thread), and past the deadline it retires the process, which
 then ends at the latest ``GRACE`` seconds after its timeout (the client of that one
-query gets its answer late, or a closed connection, rather than a 503). Texts calling ``RAND()``,
-``NOW()``, ``UUID()`` or ``STRUUID()`` always run in a query thread: one run's time
-says nothing about the next.
+query gets its answer late, or a closed connection, rather than a 503). Texts
+calling ``RAND()``, ``NOW()``, ``UUID()`` or ``STRUUID()`` always run in a query
+thread: one run's time says nothing about the next.
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ class ThreadExecutor:
 
     def run(self, job: Job, internal: bool = True, client: str | None = None) -> Answer:
         if not analyse(job.query).volatile:
-            clock = self.admission.short_clock(job.query)
+            clock = self.admission.short_clock(job.query, client)
             if clock is not None:
                 return self._inline(job, clock)
         priority = self.admission.priority(job.query, internal, client)
@@ -133,11 +133,9 @@ class ThreadExecutor:
         given_back = []
 
         def give_back() -> None:
-            with self._lock:
-                if given_back:
-                    return
+            if not given_back:
                 given_back.append(True)
-            self._idle.put(slot)
+                self._idle.put(slot)
 
         try:
             pool = self._pool()
