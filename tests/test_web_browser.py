@@ -219,3 +219,14 @@ def test_search_that_finds_nothing_says_what_to_drop(matrix_site, page, phone):
     assert page.locator("ul.widen li").count() == 1  # only the words are left to drop
     page.click("ul.widen >> text=search without the words")
     assert int(page.inner_text("p.count strong")) > 0
+
+
+def test_reference_pages_fit_a_phone(matrix_site, phone):
+    """Dumps, vocabularies, the dataset description and a query's table: long IRIs, names and
+    digests wrap instead of widening the page."""
+    _settings, server, _store = matrix_site
+    pages = {"dumps/": "dumps", "def/upr": "ontology", "def/shapes": "shapes",
+             ".well-known/void": "dataset",
+             "sparql?query=SELECT%20*%20WHERE%20%7B%3Fs%20%3Fp%20%3Fo%7D%20LIMIT%2050": "query"}
+    for path, name in pages.items():
+        shoot_phone(phone, server.url + path, f"{name}-phone")
