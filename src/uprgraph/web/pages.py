@@ -158,19 +158,21 @@ def search_page(ext: str | None = None) -> Response:
 def _label_chosen(facets: list[dict]) -> None:
     """Give a chosen value its label when no row found carries it (a search that found
     nothing still names what it searched for as the rest of the site does)."""
-    missing = {f["chosen"]: f for f in facets if f["chosen"] and f["facet"].kind == "iri"
+    base = current_app.extensions["uprgraph"].iris.base
+    missing = {(f["chosen"] if f["chosen"].startswith(("http://", "https://"))
+                else base + f["chosen"]): f
+               for f in facets if f["chosen"] and f["facet"].kind == "iri"
                and not any(v["chosen"] for v in f["values"])}
     if not missing:
         return
-    terms = " ".join(search._term(f["facet"], value) for value, f in missing.items())
     rows = named.run(
         "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
         "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
-        f"SELECT ?v ?label WHERE {{ VALUES ?v {{ {terms} }} ?v rdfs:label|skos:prefLabel ?label "
+        f"SELECT ?v ?label WHERE {{ VALUES ?v {{ {' '.join(map(named.iri, missing))} }} "
+        "?v rdfs:label|skos:prefLabel ?label "
         'FILTER(LANG(?label) = "" || LANGMATCHES(LANG(?label), "en")) }')
-    iri_facet = next(iter(missing.values()))["facet"]  # every IRI facet shortens alike
     for r in rows:
-        if (f := missing.get(search.short(iri_facet, r["v"]))) is not None:
+        if (f := missing.get(str(r["v"]))) is not None:
             f["label"] = str(r["label"])
 
 
