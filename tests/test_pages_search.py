@@ -188,3 +188,18 @@ def test_json_download_is_jsonld_with_the_published_context(matrix_site):
     (missing,) = ask(store, settings, f"""SELECT (COUNT(*) AS ?n) WHERE {{
       VALUES (?s ?p ?o) {{ {said} }} FILTER NOT EXISTS {{ ?s ?p ?o }} }}""")
     assert missing["n"] == "0"
+
+
+def test_a_page_past_the_last_links_back(matrix_site, theme):
+    settings, server, _store = matrix_site
+    params = search_params(settings, theme)
+    reply = server.get("/search?" + urllib.parse.urlencode({**params, "page": 900}),
+                       accept="text/html")
+    assert reply.status == 200
+    doc = lhtml.fromstring(reply.text)
+    assert not doc.cssselect("table.recs")
+    note = doc.cssselect("p.nothing")[0]
+    assert text(note).startswith("Page 900 is past the last one")
+    first = note.cssselect("a")[0].get("href")
+    back = server.get(first.removeprefix(server.url.rstrip("/")), accept="text/html")
+    assert lhtml.fromstring(back.text).cssselect("table.recs tbody tr")

@@ -159,3 +159,74 @@ def test_editor_runs_an_example_query(matrix_site, page):
     href = page.get_attribute("#editor-downloads a[data-format=csv]", "href")
     assert "ThemeCount" in page.evaluate("h => decodeURIComponent(h)", href)
     shoot(page, "editor-desktop")
+
+
+# -- reading on a phone, and a search that finds nothing ------------------------------------
+def test_state_page_reads_on_a_phone_and_a_desktop(matrix_site, page, phone):
+    _settings, server, _store = matrix_site
+    for iso3 in ("KHM", "SVN"):
+        phone.goto(server.url + f"doc/state/{iso3}")
+        table = phone.locator("table.cycles")
+        assert table.evaluate("t => t.parentElement.scrollWidth <= t.parentElement.clientWidth")
+        for cell in table.locator("td").all():
+            box = cell.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], cell.inner_text()
+        named = table.locator("td[data-label=Noted] >> nth=0").evaluate(
+            "td => getComputedStyle(td, '::before').content")
+        assert named == '"Noted: "'  # each number says what it counts, the header being hidden
+        chart_labels_read_well(phone, "figure#acceptance")
+    shoot(phone, "state-phone-svn")
+    chart_labels_read_well(phone, "figure#themes")
+    page.goto(server.url + "doc/state/SVN")
+    assert page.is_visible("table.cycles thead")
+    chart_labels_read_well(page, "figure#themes")
+
+
+def chart_labels_read_well(pg, figure: str) -> None:
+    """Every label of the chart is drawn at least 12px tall and inside the chart."""
+    svg = pg.locator(f"{figure} svg").bounding_box()
+    labels = pg.locator(f"{figure} svg text.label").all()
+    assert labels
+    for label in labels:
+        box = label.bounding_box()
+        assert box["height"] >= 12, f"{label.inner_text()}: drawn {box['height']:.1f}px tall"
+        assert svg["x"] <= box["x"] and box["x"] + box["width"] <= svg["x"] + svg["width"] + 1
+
+
+def test_search_that_finds_nothing_says_what_to_drop(matrix_site, page, phone):
+    _settings, server, _store = matrix_site
+    page.goto(server.url + "search")
+    chosen = page.inner_text("section.facet[aria-labelledby=facet-response] li >> nth=0 >> a")
+    page.click("section.facet[aria-labelledby=facet-response] li >> nth=0 >> a")
+    page.wait_for_url("**response=**")
+    page.fill("#q", "no such words zqx")
+    page.click("form.search button[type=submit]")
+    page.wait_for_url("**q=**")
+    nothing = page.locator("div.nothing")
+    assert "Nothing matched" in nothing.inner_text()
+    assert "the words “no such words zqx”" in nothing.inner_text()
+    assert f"Response: {chosen}" in nothing.inner_text()
+    assert page.locator("table.recs").count() == 0
+    shoot(page, "search-nothing-desktop")
+    shoot_phone(phone, page.url, "search-nothing-phone")
+    widen = page.url
+    page.click("ul.widen >> text=search without the words")
+    assert "response=" in page.url and "q=" not in page.url
+    assert int(page.inner_text("p.count strong")) > 0
+    page.goto(widen)
+    page.click(f"ul.widen >> text=drop the filter Response: {chosen}")
+    assert "response=" not in page.url and "q=" in page.url
+    assert page.locator("ul.widen li").count() == 1  # only the words are left to drop
+    page.click("ul.widen >> text=search without the words")
+    assert int(page.inner_text("p.count strong")) > 0
+
+
+def test_reference_pages_fit_a_phone(matrix_site, phone):
+    """Dumps, vocabularies, the dataset description and a query's table: long IRIs, names and
+    digests wrap instead of widening the page."""
+    _settings, server, _store = matrix_site
+    pages = {"dumps/": "dumps", "def/upr": "ontology", "def/shapes": "shapes",
+             ".well-known/void": "dataset",
+             "sparql?query=SELECT%20*%20WHERE%20%7B%3Fs%20%3Fp%20%3Fo%7D%20LIMIT%2050": "query"}
+    for path, name in pages.items():
+        shoot_phone(phone, server.url + path, f"{name}-phone")

@@ -13,15 +13,17 @@ from .evaluate import DEFAULT_PAIRS, EvaluationError, evaluate
 
 
 @click.command("evaluate")
-@click.option("--pairs", "pairs_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help=f"Labelled pairs (CSV; default: {DEFAULT_PAIRS}).")
+@click.option("--pairs", "pairs_path",
+              type=click.Path(dir_okay=False, resolve_path=True, path_type=Path), default=None,
+              help=f"Labelled pairs (CSV, relative to the current directory; default: the "
+                   f"project's {DEFAULT_PAIRS}).")
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 @click.pass_context
 def evaluate_command(ctx: click.Context, pairs_path: Path | None, output: str) -> None:
     """Print recurrence precision/recall, source-matching counts and suggestion accuracy."""
     settings = _settings(ctx)
-    path = settings.path(pairs_path or DEFAULT_PAIRS)
+    path = pairs_path or settings.path(DEFAULT_PAIRS)  # a path typed is the user's own
     try:
         result = evaluate(settings, path)
     except (EvaluationError, InputError) as exc:

@@ -146,12 +146,34 @@ def search_page(ext: str | None = None) -> Response:
     if ext:
         return cacheable(_download(filters, ext), etag)
     found, facets = search.page(filters)
+    _label_chosen(facets["facets"])
     resp = html("search.html", title="Search recommendations", filters=filters,
                 results=found, facets=facets["facets"], sorts=search.SORT_TITLES,
                 queries={"search-rows": found["query"],
                          "search-rows (all pages, as downloaded)": found["all_query"],
                          **facets["queries"]})
     return cacheable(resp, etag)
+
+
+def _label_chosen(facets: list[dict]) -> None:
+    """Give a chosen value its label when no row found carries it (a search that found
+    nothing still names what it searched for as the rest of the site does)."""
+    base = current_app.extensions["uprgraph"].iris.base
+    missing = {(f["chosen"] if f["chosen"].startswith(("http://", "https://"))
+                else base + f["chosen"]): f
+               for f in facets if f["chosen"] and f["facet"].kind == "iri"
+               and not any(v["chosen"] for v in f["values"])}
+    if not missing:
+        return
+    rows = named.run(
+        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+        "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+        f"SELECT ?v ?label WHERE {{ VALUES ?v {{ {' '.join(map(named.iri, missing))} }} "
+        "?v rdfs:label|skos:prefLabel ?label "
+        'FILTER(LANG(?label) = "" || LANGMATCHES(LANG(?label), "en")) }')
+    for r in rows:
+        if (f := missing.get(str(r["v"]))) is not None:
+            f["label"] = str(r["label"])
 
 
 def _download(filters: search.Filters, ext: str) -> Response:
