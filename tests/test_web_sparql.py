@@ -188,6 +188,17 @@ def test_protocol_errors(live, method, path, body, headers, status, says):
     assert r.media_type == "text/plain"
 
 
+def test_a_syntax_error_points_into_the_text_the_client_sent(live):
+    """The server resolves relative IRIs against its base without writing into the
+    query, so the position is the client's; the engine's character classes are named."""
+    r = live.request("GET", "/sparql?query=ASK%20%7B", None, {})
+    assert r.status == 400, r.body
+    assert "error at 1:6:" in r.text
+    assert "a letter" in r.text and "\\u{" not in r.text
+    r = live.request("GET", "/sparql?query=SELECT%20%3Fx%20WHERE%20%7B%20%3Fx%20%7D", None, {})
+    assert r.status == 400 and "error at 1:23: expected one of BIND" in r.text, r.text
+
+
 def test_updates_change_nothing(live):
     before = live.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").body
     live.request("POST", "/sparql", "update=CLEAR%20ALL", FORM)

@@ -56,6 +56,7 @@ class MemoryStore:
         *,
         default_graphs: list[str] | None = None,
         named_graphs: list[str] | None = None,
+        base_iri: str | None = None,
     ) -> OxigraphResult:
         target = self.dataset
         if default_graphs is not None or named_graphs is not None:
@@ -75,7 +76,7 @@ class MemoryStore:
             target = Dataset(default_union=False)
             target += self.dataset  # type: ignore[arg-type]
         try:
-            result = target.query(sparql)
+            result = target.query(sparql, base=base_iri)
         except ParseException as exc:
             raise QuerySyntaxError(str(exc)) from exc
         if result.type == "CONSTRUCT" or result.type == "DESCRIBE":

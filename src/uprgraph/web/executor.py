@@ -103,6 +103,9 @@ class Job:
     named_graphs: tuple[str, ...] | None = None
     max_rows: int = 0
     prefixes: tuple[tuple[str, str], ...] = ()
+    #: resolves the query's relative IRIs; given to the engine rather than written into
+    #: the text, so a syntax error's line and column are those of the text the client sent
+    base_iri: str | None = None
 
 
 class _PipeWriter:
@@ -153,6 +156,7 @@ def run_job(store: Any, job: Job) -> tuple[str, Any]:
             job.query,
             default_graphs=list(job.default_graphs) if job.default_graphs is not None else None,
             named_graphs=list(job.named_graphs) if job.named_graphs is not None else None,
+            base_iri=job.base_iri,
         )
         rendered = result.render(
             BY_NAME[job.fmt], max_rows=job.max_rows, prefixes=dict(job.prefixes) or None

@@ -263,9 +263,9 @@ class Site:
         """
         prefixes = tuple(self.prefixes.items()) if fmt in ("turtle", "trig") else ()
         # relative IRIs (``PREFIX upr: <def/upr#>``, as in queries/) resolve against the
-        # data's base; on the query's first line, so error line numbers stay right
-        query = f"BASE <{self.iris.base}> {query}"
-        job = Job(query, fmt, prefixes=prefixes, **kw)  # type: ignore[arg-type]
+        # data's base
+        job = Job(query, fmt, prefixes=prefixes, base_iri=self.iris.base,
+                  **kw)  # type: ignore[arg-type]
         executor = (served or self.served).executor
         return executor.run(job, internal=internal, client=client)
 

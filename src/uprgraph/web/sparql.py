@@ -165,11 +165,40 @@ def answer_headers(truncated: bool, max_rows: int) -> dict[str, str]:
     return headers
 
 
+_EXPECTED = re.compile(r"expected one of (.*)", re.DOTALL)
+_EXPECTED_ITEM = re.compile(r'"(?:[^"\\]|\\.)*"|\[[^\]]*\]|[^,\s]+')
+
+
+def readable_syntax_error(message: str) -> str:
+    """The engine's syntax error with its character classes named (``a letter``) instead
+    of spelled out as Unicode ranges, so the message fits a screen."""
+    found = _EXPECTED.search(message)
+    if found is None:
+        return message
+    names: list[str] = []
+    for item in _EXPECTED_ITEM.findall(found.group(1)):
+        if not item.startswith("["):
+            name = item
+        elif "'0'..='9'" in item:
+            name = "a digit"
+        elif "'A' ..= 'Z'" in item:
+            name = "a letter"
+        elif item == "[_]":
+            name = '"_"'
+        else:
+            name = "another character"
+        if name not in names:
+            names.append(name)
+    if not names:
+        return message
+    return message[:found.start()] + "expected one of " + ", ".join(names)
+
+
 def query_failure(exc: Exception, query: str, offered: tuple[formats.Format, ...]) -> WebError:
     """The HTTP error for a query that was sent to the store and not answered."""
     if isinstance(exc, QueryError):
         if exc.kind == "syntax":
-            return WebError(400, f"syntax error in the query: {exc}")
+            return WebError(400, f"syntax error in the query: {readable_syntax_error(str(exc))}")
         if exc.kind == "format":
             return WebError(406, f"{exc}; offered for this query: "
                             + ", ".join(f.media_type for f in offered))
