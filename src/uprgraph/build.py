@@ -45,8 +45,10 @@ from .working import RDFLIB_ROLES, WorkingSet
 _SCRATCH_PREFIXES = (".pieces-", ".nquads-")
 #: the steps of a build, in order; each is timed (``BuildResult.timings``) and shown
 #: (``validate`` runs in a process of its own beside link and filter and is its own
-#: time; ``wait`` is what the build then waited for its verdict)
-STAGES = ("parse", "validate", "link", "filter", "wait", "dump", "load", "publish")
+#: time; ``wait`` is what the build then waited for its verdict; ``count``, the graphs'
+#: and links' counts, runs beside the dumps and the store, and ``dump`` and ``load`` are
+#: what the build then waited for them)
+STAGES = ("parse", "validate", "link", "filter", "wait", "count", "dump", "load", "publish")
 
 
 class BuildError(RuntimeError):
@@ -63,6 +65,8 @@ class BuildResult:
     report: Report
     timings: dict[str, float] = field(default_factory=dict)
     withheld: int = 0
+    #: the release the store was made from (its unchanged graphs kept), None: loaded afresh
+    store_from: str | None = None
 
 
 def _prefixes(settings: Settings) -> dict[str, str]:
@@ -166,8 +170,8 @@ def build(
 
     staging = None
     try:
-        staging, release_id, built, withheld, stored = _release(settings, work, items, lap,
-                                                                conforming, log)
+        staging, release_id, built, withheld, (stored, store_from) = _release(
+            settings, work, items, lap, conforming, log)
         report = conforming()
         release = layout.publish(settings, staging, release_id, store_quads=stored)
     except BaseException as exc:
@@ -178,15 +182,17 @@ def build(
         validation.cancel()
         raise
     lap("publish")
-    return BuildResult(release=release, report=report, timings=timings, withheld=withheld)
+    return BuildResult(release=release, report=report, timings=timings, withheld=withheld,
+                       store_from=store_from)
 
 
 def _release(
     settings: Settings, work: WorkingSet, items: list[Input], lap: Callable[[str], None],
     verdict: Callable[[], object], log: Callable[[str], None],
-) -> tuple[Path, str, datetime, int, int]:
+) -> tuple[Path, str, datetime, int, tuple[int, str | None]]:
     """Link, filter, and write dumps, description and store into a staging directory
-    (its path, the release id and time, the quads withheld, the quads in its store).
+    (its path, the release id and time, the quads withheld, the quads in its store and
+    the release that store was made from).
 
     ``verdict`` waits for validation (raising if the data does not conform) before
     anything is written: validation runs beside linking, and its memory is given
@@ -238,10 +244,10 @@ def _previous(settings: Settings, builder: str) -> Previous | None:
 def _write_release(
     settings: Settings, work: WorkingSet, staging: Path, graphs: list[Piece],
     release: tuple[datetime, str, int], lap: Callable[[str], None], scratch: Path,
-) -> int:
+) -> tuple[int, str | None]:
     """Dumps, store, description, links report and manifest of a release into ``staging``
     (``scratch``: a folder for files it needs meanwhile); the number of quads its store
-    holds, counted.
+    holds, counted, and the release that store was made from (None: loaded afresh).
 
     Graphs unchanged since the published release are taken from it: their pieces of
     its dumps and, through hard links, its store's files."""
@@ -262,10 +268,11 @@ def _write_release(
         public = OxigraphStore(work.store)
         linksets = count_links(public, settings.iris)
         links_report = coverage(public, settings.iris)
+        lap("count")
         dumps, spans = dumping.result()
         pieces.record(staging, builder, graphs, spans)
         lap("dump")
-        store, _ = loading.result()
+        store, derived = loading.result()
     stamp = built.isoformat().replace("+00:00", "Z")
     description = describe(settings, built=stamp, triples=triples, graphs=graph_counts,
                            dumps=dumps)
@@ -300,4 +307,4 @@ def _write_release(
         ],
     }
     (staging / layout.MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-    return stored
+    return stored, (previous.path.name if derived and previous is not None else None)
