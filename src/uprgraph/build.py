@@ -7,7 +7,6 @@ write dumps, description and store into a staging directory, then swap it in.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import sys
@@ -20,7 +19,6 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, XSD
 from tqdm import tqdm
@@ -33,19 +31,24 @@ from .inputs import Input
 from .linking import link_quads
 from .links.linksets import count_links, describe_linksets
 from .links.report import coverage
-from .release import layout
+from .release import layout, pieces
 from .release.describe import VOID, describe, description_quads
 from .release.dumps import write_dumps
+from .release.pieces import Piece, Previous
+from .release.storage import write_store
 from .store.oxigraph import OxigraphStore
 from .validate import Report
 from .working import RDFLIB_ROLES, WorkingSet
 
-#: the scratch directory of a build's N-Quads, beside the releases
-_NQUADS_PREFIX = ".nquads-"
+#: the scratch directory of a build's graphs as N-Triples, beside the releases (and
+#: that of the N-Quads of earlier versions, removed like it when a build was interrupted)
+_SCRATCH_PREFIXES = (".pieces-", ".nquads-")
 #: the steps of a build, in order; each is timed (``BuildResult.timings``) and shown
 #: (``validate`` runs in a process of its own beside link and filter and is its own
-#: time; ``wait`` is what the build then waited for its verdict)
-STAGES = ("parse", "validate", "link", "filter", "wait", "dump", "load", "publish")
+#: time; ``wait`` is what the build then waited for its verdict; ``count``, the graphs'
+#: and links' counts, runs beside the dumps and the store, and ``dump`` and ``load`` are
+#: what the build then waited for them)
+STAGES = ("parse", "validate", "link", "filter", "wait", "count", "dump", "load", "publish")
 
 
 class BuildError(RuntimeError):
@@ -62,6 +65,8 @@ class BuildResult:
     report: Report
     timings: dict[str, float] = field(default_factory=dict)
     withheld: int = 0
+    #: the release the store was made from (its unchanged graphs kept), None: loaded afresh
+    store_from: str | None = None
 
 
 def _prefixes(settings: Settings) -> dict[str, str]:
@@ -83,14 +88,6 @@ def _prefixes(settings: Settings) -> dict[str, str]:
         "sh": "http://www.w3.org/ns/shacl#",
         "sdg": "http://metadata.un.org/sdg/",
     }
-
-
-def content_digest(nquads: Path) -> str:
-    """Twelve hex digits of SHA-256 over the store's N-Quads. The in-memory store writes
-    quads in the order they were added, which the build keeps the same for the same input
-    (files in path order, rdflib graphs sorted: :func:`inputs.add_graph`)."""
-    with nquads.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()[:12]
 
 
 def _release_id(settings: Settings, digest: str) -> tuple[datetime, str]:
@@ -173,8 +170,8 @@ def build(
 
     staging = None
     try:
-        staging, release_id, built, withheld, stored = _release(settings, work, items, lap,
-                                                                conforming, log)
+        staging, release_id, built, withheld, (stored, store_from) = _release(
+            settings, work, items, lap, conforming, log)
         report = conforming()
         release = layout.publish(settings, staging, release_id, store_quads=stored)
     except BaseException as exc:
@@ -185,15 +182,17 @@ def build(
         validation.cancel()
         raise
     lap("publish")
-    return BuildResult(release=release, report=report, timings=timings, withheld=withheld)
+    return BuildResult(release=release, report=report, timings=timings, withheld=withheld,
+                       store_from=store_from)
 
 
 def _release(
     settings: Settings, work: WorkingSet, items: list[Input], lap: Callable[[str], None],
     verdict: Callable[[], object], log: Callable[[str], None],
-) -> tuple[Path, str, datetime, int, int]:
+) -> tuple[Path, str, datetime, int, tuple[int, str | None]]:
     """Link, filter, and write dumps, description and store into a staging directory
-    (its path, the release id and time, the quads withheld, the quads in its store).
+    (its path, the release id and time, the quads withheld, the quads in its store and
+    the release that store was made from).
 
     ``verdict`` waits for validation (raising if the data does not conform) before
     anything is written: validation runs beside linking, and its memory is given
@@ -208,50 +207,72 @@ def _release(
     withheld = work.withhold(restricted)
     work.deduplicate()
     settings.releases_dir.mkdir(parents=True, exist_ok=True)
-    for leftover in settings.releases_dir.glob(_NQUADS_PREFIX + "*"):  # of an interrupted build
-        shutil.rmtree(leftover, ignore_errors=True)
-    # one N-Quads serialisation, on disk rather than in memory: the release id, the
-    # N-Quads dump and the on-disk store are all made from it
-    with tempfile.TemporaryDirectory(prefix=_NQUADS_PREFIX, dir=settings.releases_dir) as tmp:
-        nquads = Path(tmp) / "release.nq"
-        work.store.dump(str(nquads), ox.RdfFormat.N_QUADS)
+    for prefix in _SCRATCH_PREFIXES:  # of an interrupted build
+        for leftover in settings.releases_dir.glob(prefix + "*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+    # each graph serialised once, on disk rather than in memory: the release id, the
+    # dumps and the on-disk store are all made from these pieces
+    with tempfile.TemporaryDirectory(prefix=_SCRATCH_PREFIXES[0],
+                                     dir=settings.releases_dir) as tmp:
+        graphs = pieces.write_pieces(work.store, work.graph_names(), Path(tmp))
         lap("filter")
         verdict()
         lap("wait")
-        built, release_id = _release_id(settings, content_digest(nquads))
+        built, release_id = _release_id(settings, pieces.release_digest(graphs))
         staging = layout.start(settings, release_id)
         try:
-            stored = _write_release(settings, work, staging, nquads,
-                                    (built, release_id, withheld), lap)
+            stored = _write_release(settings, work, staging, graphs,
+                                    (built, release_id, withheld), lap, Path(tmp))
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
     return staging, release_id, built, withheld, stored
 
 
+def _previous(settings: Settings, builder: str) -> Previous | None:
+    """What this build may reuse of the published release (None: nothing)."""
+    try:
+        published = layout.current(settings)
+    except layout.ReleaseError:
+        return None
+    if (published.manifest.get("version") != settings.version
+            or published.manifest.get("base_iri") != settings.iris.base):
+        return None
+    return pieces.previous(published.path, builder)
+
+
 def _write_release(
-    settings: Settings, work: WorkingSet, staging: Path, nquads: Path,
-    release: tuple[datetime, str, int], lap: Callable[[str], None],
-) -> int:
-    """Dumps, store, description, links report and manifest of a release into ``staging``;
-    the number of quads its store holds, counted."""
+    settings: Settings, work: WorkingSet, staging: Path, graphs: list[Piece],
+    release: tuple[datetime, str, int], lap: Callable[[str], None], scratch: Path,
+) -> tuple[int, str | None]:
+    """Dumps, store, description, links report and manifest of a release into ``staging``
+    (``scratch``: a folder for files it needs meanwhile); the number of quads its store
+    holds, counted, and the release that store was made from (None: loaded afresh).
+
+    Graphs unchanged since the published release are taken from it: their pieces of
+    its dumps and, through hard links, its store's files."""
     built, release_id, withheld = release
     triples = len(work.store)
-    store = OxigraphStore.create(staging / layout.STORE)
-    # the store's bulk load and the dumps run in Rust and zlib without Python's lock,
+    prefixes = _prefixes(settings)
+    builder = pieces.builder_key(settings.iris.base, prefixes)
+    previous = _previous(settings, builder)
+    # the store's load and the dumps run in Rust and zlib without Python's lock,
     # beside the counting queries here
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="release") as pool:
-        loading = pool.submit(store.load_serialized, nquads, ox.RdfFormat.N_QUADS)
-        dumping = pool.submit(write_dumps, staging / layout.DUMPS, work.store,
-                              work.graph_names(), triples, _prefixes(settings), nquads)
+        loading = pool.submit(write_store, staging / layout.STORE, graphs, previous,
+                              str(settings.iris.description_graph), scratch / "store.nq")
+        dumping = pool.submit(write_dumps, staging / layout.DUMPS, work.store, graphs,
+                              triples, prefixes, previous)
         graph_counts = sorted(work.graph_counts().items())
         # the public data in memory answers the counting queries faster than the disk store
         public = OxigraphStore(work.store)
         linksets = count_links(public, settings.iris)
         links_report = coverage(public, settings.iris)
-        dumps = dumping.result()
+        lap("count")
+        dumps, spans = dumping.result()
+        pieces.record(staging, builder, graphs, spans)
         lap("dump")
-        loading.result()
+        store, derived = loading.result()
     stamp = built.isoformat().replace("+00:00", "Z")
     description = describe(settings, built=stamp, triples=triples, graphs=graph_counts,
                            dumps=dumps)
@@ -286,4 +307,4 @@ def _write_release(
         ],
     }
     (staging / layout.MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-    return stored
+    return stored, (previous.path.name if derived and previous is not None else None)

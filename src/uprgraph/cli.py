@@ -77,7 +77,9 @@ def build_command(settings: Settings, quiet: bool) -> None:
         f"published release {manifest['id']}: {manifest['triples']} triples in "
         f"{len(manifest['graphs'])} graphs, {result.withheld} restricted statement(s) withheld\n"
         f"  at {result.release.path}\n"
-        f"  timings (s): {', '.join(f'{k} {v}' for k, v in result.timings.items())}"
+        + (f"  its store made from release {result.store_from}'s, changed graphs only\n"
+           if result.store_from else "")
+        + f"  timings (s): {', '.join(f'{k} {v}' for k, v in result.timings.items())}"
     )
     for warning in (r for r in result.report.results if r.severity != "Violation"):
         say(warning.render())

@@ -115,21 +115,29 @@ class WorkingSet:
         return len(doomed)
 
     def deduplicate(self) -> None:
-        """A triple stays in the first input (in build order) that states it only.
+        """A triple stated by several inputs stays in one of them only: the first in build
+        order, except that among data files the one with more triples comes first.
 
-        Each pair of graphs is compared by walking the smaller one and looking its
-        triples up in the other: the big imports are never walked against each other.
+        So a new import smaller than those already built leaves their graphs as they
+        were, and a rebuild reuses them (:mod:`release.pieces`). Each pair of graphs is
+        joined in the store, the smaller graph walked: no Python object per triple.
         """
-        names = [graph_name(i) for i in self.items]
-        sizes = [i.triples for i in self.items]
+        order = list(range(len(self.items)))
+        data = [i for i in order if self.items[i].role == "data"]
+        for place, i in zip(data, sorted(data, key=lambda i: (-self.items[i].triples, i)),
+                            strict=True):
+            order[place] = i
+        names = [graph_name(self.items[i]) for i in order]
+        sizes = [self.items[i].triples for i in order]
         for later in range(1, len(names)):
             for earlier in range(later):
                 walk, other = ((earlier, later) if sizes[earlier] <= sizes[later]
                                else (later, earlier))
-                doomed = [ox.Quad(q.subject, q.predicate, q.object, names[later])
-                          for q in self.store.quads_for_pattern(None, None, None, names[walk])
-                          if ox.Quad(q.subject, q.predicate, q.object, names[other])
-                          in self.store]
+                rows = self.store.query(
+                    f"SELECT ?s ?p ?o {{ GRAPH <{names[walk].value}> {{ ?s ?p ?o }} "
+                    f"GRAPH <{names[other].value}> {{ ?s ?p ?o }} }}")
+                doomed = [ox.Quad(r["s"], r["p"], r["o"], names[later])  # type: ignore[index]
+                          for r in rows]  # type: ignore[union-attr]
                 for quad in doomed:
                     self.store.remove(quad)
 

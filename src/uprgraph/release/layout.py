@@ -107,7 +107,8 @@ def publish(settings: Settings, staging: Path, release_id: str,
     if final.exists():
         shutil.rmtree(final)
     if (staging / STORE).is_dir():
-        write_store_checksums(staging)
+        link = settings.current_release
+        write_store_checksums(staging, link.resolve() if link.exists() else None)
     os.replace(staging, final)
     if store_quads is not None:
         remember_count(final, store_quads)
@@ -158,23 +159,44 @@ def _digests(paths: list[Path]) -> list[str | None]:
         return list(pool.map(digest, paths))
 
 
-def write_store_checksums(release: Path) -> None:
-    """List the store's files with their SHA-256 (``sha256sum`` format) beside it."""
+def _listed(release: Path) -> dict[str, str]:
+    """The store files ``release`` lists, with their SHA-256 (empty: no list)."""
+    try:
+        text = (release / STORE_CHECKSUMS).read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    return {name: digest for digest, _, name in (line.partition("  ")
+                                                 for line in text.splitlines())}
+
+
+def write_store_checksums(release: Path, previous: Path | None = None) -> None:
+    """List the store's files with their SHA-256 (``sha256sum`` format) beside it.
+
+    A file that is the very file (a hard link) of ``previous``'s store, made from it
+    (:mod:`release.storage`) after its files matched their list, keeps its listed
+    digest: RocksDB never changes a file once written."""
     files = _store_files(release)
-    lines = [f"{d}  {STORE}/{f.name}\n" for f, d in zip(files, _digests(files), strict=True)]
+    known = _listed(previous) if previous is not None else {}
+    digests: dict[Path, str | None] = {}
+    for file in files:
+        listed = known.get(f"{STORE}/{file.name}")
+        try:
+            if listed and previous and os.path.samefile(file, previous / STORE / file.name):
+                digests[file] = listed
+        except OSError:
+            pass
+    rest = [f for f in files if f not in digests]
+    digests.update(zip(rest, _digests(rest), strict=True))
+    lines = [f"{digests[f]}  {STORE}/{f.name}\n" for f in files]
     (release / STORE_CHECKSUMS).write_text("".join(lines), encoding="utf-8")
 
 
 def verify_store(release: Path) -> str | None:
     """What is wrong with the release's store files (None: they match ``store.sha256``,
     or the release has no list to check against)."""
-    listing = release / STORE_CHECKSUMS
-    if not listing.is_file():
+    if not (release / STORE_CHECKSUMS).is_file():
         return None
-    expected: dict[str, str] = {}
-    for line in listing.read_text(encoding="utf-8").splitlines():
-        digest, _, name = line.partition("  ")
-        expected[name] = digest
+    expected = _listed(release)
     names = list(expected)
     for name, found in zip(names, _digests([release / n for n in names]), strict=True):
         if found is None:

@@ -1,0 +1,129 @@
+"""A release graph by graph: each graph's N-Triples and digest, and what a rebuild reuses.
+
+Every named graph of a release is written once as N-Triples into a scratch
+folder; its SHA-256 says whether it changed since the previous release. The
+release id is made from these digests, the dumps are written piece by piece
+(and a piece of an unchanged graph is copied from the previous release's dump),
+and the store is loaded from the same files. ``pieces.json`` in a release keeps
+the digests and where each graph's piece lies in each dump, for the next build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .. import __version__
+
+#: the file of a release listing its graphs' digests and their pieces in each dump
+PIECES = "pieces.json"
+#: bumped whenever the way pieces are written changes: older releases are then not reused
+_LAYOUT = 1
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One named graph of the release and the file of its N-Triples."""
+
+    graph: ox.NamedNode
+    ntriples: Path
+    sha256: str
+
+    @property
+    def iri(self) -> str:
+        return self.graph.value
+
+    @property
+    def empty(self) -> bool:
+        return self.ntriples.stat().st_size == 0
+
+
+def write_pieces(store: ox.Store, graphs: Sequence[ox.NamedNode], folder: Path) -> list[Piece]:
+    """Each graph of ``graphs`` (in order, once each) as N-Triples in ``folder``, digested.
+
+    The in-memory store writes a graph's triples in the order they were added,
+    which the build keeps the same for the same input, so the same data always
+    gives the same bytes."""
+    pieces: list[Piece] = []
+    seen: set[str] = set()
+    for graph in graphs:
+        if graph.value in seen:
+            continue
+        seen.add(graph.value)
+        path = folder / f"{len(pieces)}.nt"
+        store.dump(str(path), ox.RdfFormat.N_TRIPLES, from_graph=graph)
+        with path.open("rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        pieces.append(Piece(graph, path, digest))
+    return pieces
+
+
+def release_digest(pieces: Sequence[Piece]) -> str:
+    """Twelve hex digits over every graph's name and digest, in order: they change
+    whenever the data does, and are the same for the same data."""
+    digest = hashlib.sha256()
+    for piece in pieces:
+        digest.update(f"{piece.iri} {piece.sha256}\n".encode())
+    return digest.hexdigest()[:12]
+
+
+def builder_key(base_iri: str, prefixes: dict[str, str]) -> str:
+    """What must be the same for a previous release's pieces to be the bytes this build
+    would write: the software, the serialiser, the base IRI and the prefixes."""
+    named = json.dumps(sorted(prefixes.items()))
+    return (f"uprgraph {__version__}; pyoxigraph {ox.__version__}; layout {_LAYOUT}; "
+            f"base {base_iri}; prefixes {hashlib.sha256(named.encode()).hexdigest()[:16]}")
+
+
+@dataclass
+class Previous:
+    """What a build may reuse of the previous release: its graphs' digests and, for each
+    dump, where each graph's piece lies (byte ``[start, end)``)."""
+
+    path: Path
+    digests: dict[str, str]
+    spans: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)
+    #: each dump's SHA-256 as its manifest states it (a damaged dump is not reused)
+    dump_sha256: dict[str, str] = field(default_factory=dict)
+
+    def unchanged(self, piece: Piece) -> bool:
+        return self.digests.get(piece.iri) == piece.sha256
+
+    def span(self, dump: str, key: str) -> tuple[int, int] | None:
+        return self.spans.get(dump, {}).get(key)
+
+
+def record(folder: Path, builder: str, pieces: Sequence[Piece],
+           spans: dict[str, dict[str, tuple[int, int]]]) -> None:
+    """Write ``pieces.json`` into the release being built."""
+    content = {
+        "builder": builder,
+        "graphs": [{"iri": p.iri, "sha256": p.sha256} for p in pieces],
+        "dumps": {name: {key: list(span) for key, span in found.items()}
+                  for name, found in spans.items()},
+    }
+    (folder / PIECES).write_text(json.dumps(content, indent=1) + "\n", encoding="utf-8")
+
+
+def previous(release: Path | None, builder: str) -> Previous | None:
+    """The reusable part of ``release`` (None: no release, one without ``pieces.json``,
+    or one written by other software or for another base IRI or prefixes)."""
+    if release is None:
+        return None
+    try:
+        content = json.loads((release / PIECES).read_text(encoding="utf-8"))
+        if content.get("builder") != builder:
+            return None
+        digests = {str(g["iri"]): str(g["sha256"]) for g in content["graphs"]}
+        spans = {str(name): {str(k): (int(v[0]), int(v[1])) for k, v in found.items()}
+                 for name, found in content["dumps"].items()}
+        manifest = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
+        dump_sha256 = {str(d["file"]): str(d["sha256"]) for d in manifest["dumps"]}
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return None
+    return Previous(release, digests, spans, dump_sha256)
