@@ -258,16 +258,18 @@ def _write_release(
     previous = _previous(settings, builder)
     # the store's load and the dumps run in Rust and zlib without Python's lock,
     # beside the counting queries here
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="release") as pool:
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="release") as pool:
         loading = pool.submit(write_store, staging / layout.STORE, graphs, previous,
                               str(settings.iris.description_graph), scratch / "store.nq")
         dumping = pool.submit(write_dumps, staging / layout.DUMPS, work.store, graphs,
                               triples, prefixes, previous)
-        graph_counts = sorted(work.graph_counts().items())
-        # the public data in memory answers the counting queries faster than the disk store
+        # the public data in memory answers the counting queries faster than the disk store;
+        # the linksets' count reads every triple, so it runs beside the coverage figures
         public = OxigraphStore(work.store)
-        linksets = count_links(public, settings.iris)
-        links_report = coverage(public, settings.iris)
+        counting = pool.submit(count_links, public, settings.iris)
+        graph_counts = sorted(work.graph_counts().items())
+        links_report = coverage(public, settings.iris, linksets=[])  # figures and reviews
+        linksets = links_report.linksets = counting.result()
         lap("count")
         dumps, spans = dumping.result()
         pieces.record(staging, builder, graphs, spans)
