@@ -36,7 +36,7 @@ from .records import ParsedSource, Problem, Recommendation, SourceError
 from .sources import ohchr_matrix, upr_info
 from .sources.common import ReviewOptions
 from .sources.sheets import is_xlsx
-from .validate import validate_ntriples
+from .validation_parts import validate_parts
 
 READERS = {ohchr_matrix.FORMAT: ohchr_matrix.parse, upr_info.FORMAT: upr_info.parse}
 
@@ -134,7 +134,7 @@ def _shacl(settings: Settings, nt_text: str, iris_of: dict[str, Recommendation],
     if not len(shapes):
         return []
     ontology = _project_graph(settings, settings.path(settings.ontology_dir))
-    report = validate_ntriples(nt_text, shapes, ontology if len(ontology) else None)
+    report = validate_parts(nt_text, set(iris_of), shapes, ontology if len(ontology) else None)
     problems: dict[str, Problem] = {}
     pointing: dict[str, list[str]] | None = None  # object -> recommendations, when needed
     for result in report.violations:
