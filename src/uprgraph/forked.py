@@ -4,10 +4,15 @@ SHACL validation of a whole release is CPU-bound work of its own: forked, it run
 another core while the parent links, dumps and loads, and it sees the build's
 in-memory store as it was at the fork, without a copy (pages are shared until one
 side writes them). The result comes back pickled through a pipe.
+
+The objects alive at the fork are frozen (:func:`gc.freeze`) until the result is in:
+a garbage collection walking them, in the child or in the parent, would write to
+every page they are on and so copy it, doubling what the two processes hold.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import pickle
 import time
@@ -41,6 +46,7 @@ class Forked(Generic[T]):
         self._receive, send = context.Pipe(duplex=False)
         self._process = context.Process(target=_child, args=(fn, send),
                                         name=f"uprgraph-{name}")
+        gc.freeze()
         self._process.start()
         send.close()
 
@@ -60,6 +66,7 @@ class Forked(Generic[T]):
                     f"(exit code {self._process.exitcode})"), 0.0)
             finally:
                 self._receive.close()
+                gc.unfreeze()
             self._process.join()
         ok, value, self.seconds = self._outcome
         if not ok:
@@ -71,6 +78,7 @@ class Forked(Generic[T]):
         if self._outcome is None and self._process.is_alive():
             self._process.kill()
             self._process.join()
+            gc.unfreeze()
 
 
 def _outcome(fn: Callable[[], object]) -> tuple[bool, object, float]:
