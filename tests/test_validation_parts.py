@@ -18,7 +18,7 @@ from rdflib import Graph
 from uprgraph import validation_parts
 from uprgraph.importing import _project_graph, import_file
 from uprgraph.sources import upr_info
-from uprgraph.validate import read_results, turbo_results
+from uprgraph.validate import read_results, turbo_results, validate
 
 EXTRA_SHAPES = """@prefix sh: <http://www.w3.org/ns/shacl#> .
 @prefix upr: <def/upr#> .
@@ -92,3 +92,21 @@ def test_a_recommendation_pointing_at_another_is_validated_in_one_run(tmp_path):
     a, b = "<http://x.test/id/recommendation/a>", "<http://x.test/id/recommendation/b>"
     text = f'{a} <http://x.test/def/upr#text> "a"@en .\n{a} <http://x.test/p> {b} .\n'
     assert validation_parts.split(text, {a, b}, shapes, 2) is None
+
+
+def test_non_ascii_text_reaches_the_engine_unchanged():
+    """The engine is handed ASCII (non-ASCII written as escapes): the values it reports are
+    the data's own characters, as when it reads an rdflib graph."""
+    shapes = Graph().parse(data="""@prefix sh: <http://www.w3.org/ns/shacl#> .
+        <http://x.test/S> a sh:NodeShape ; sh:targetSubjectsOf <http://x.test/name> ;
+            sh:property [ sh:path <http://x.test/name> ; sh:maxLength 3 ] .""",
+                           format="turtle")
+    text = ('<http://x.test/id/Zoë> <http://x.test/name> "Ségolène 😀 €"@fr .\n'
+            '<http://x.test/id/a> <http://x.test/name> "ok" .\n')
+    reference = validate(Graph().parse(data=text, format="nt"), shapes)
+    for given in (text, [text.encode("utf-8")], [b"", *(line.encode() + b"\n" for line in
+                                                         text.splitlines())]):
+        report = read_results(turbo_results(given, shapes))
+        assert report.results == reference.results
+    (result,) = reference.results
+    assert result.focus == "http://x.test/id/Zoë" and "Ségolène 😀 €" in result.value
