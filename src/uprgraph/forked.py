@@ -39,6 +39,7 @@ class Forked(Generic[T]):
         #: the child's own wall time, once its result arrived
         self.seconds: float | None = None
         self._outcome: tuple[bool, object, float] | None = None
+        self._frozen = False
         if "fork" not in mp.get_all_start_methods():
             self._outcome = _outcome(fn)
             return
@@ -47,6 +48,7 @@ class Forked(Generic[T]):
         self._process = context.Process(target=_child, args=(fn, send),
                                         name=f"uprgraph-{name}")
         gc.freeze()
+        self._frozen = True
         self._process.start()
         send.close()
 
@@ -66,7 +68,7 @@ class Forked(Generic[T]):
                     f"(exit code {self._process.exitcode})"), 0.0)
             finally:
                 self._receive.close()
-                gc.unfreeze()
+                self._thaw()
             self._process.join()
         ok, value, self.seconds = self._outcome
         if not ok:
@@ -78,6 +80,12 @@ class Forked(Generic[T]):
         if self._outcome is None and self._process.is_alive():
             self._process.kill()
             self._process.join()
+        self._thaw()
+
+    def _thaw(self) -> None:
+        """Let garbage collection see the objects frozen at the fork again (once)."""
+        if self._frozen:
+            self._frozen = False
             gc.unfreeze()
 
 
