@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 from rdflib import Graph, URIRef
@@ -27,6 +26,7 @@ from .config import Settings
 from .graph.evidence import EvidenceGraph, Resolver
 from .graph.ntriples import line as ntriples_line
 from .graph.recommendations import GraphBuilder, ImportInfo
+from .import_files import manifest, stamp, write_import
 from .iris import slug
 from .records import Problem, SourceError
 from .sources import evidence, sheets
@@ -101,7 +101,7 @@ def _shacl(settings: Settings, built: EvidenceGraph, data: Graph, shapes: Graph,
 def import_evidence(settings: Settings, path: Path, kind: str, *, name: str | None = None,
                     log: Callable[[str], None] = lambda _m: None):
     """Import one evidence sheet; raise ImportFailed (nothing written) on any bad row."""
-    from .importing import ImportFailed, ImportResult, _previous, write_import
+    from .importing import ImportFailed, ImportResult
 
     name = slug(name or path.stem)
     sheet = sheets.read(path)
@@ -110,10 +110,7 @@ def import_evidence(settings: Settings, path: Path, kind: str, *, name: str | No
     own_file = settings.imported_dir / f"{name}.nt"
     data, shapes, ontology = _context(settings, own_file)
     sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
-    previous = _previous(settings, name)
-    same_input = bool(previous and previous.get("sha256") == sha256)
-    imported = (previous["imported"] if same_input
-                else datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"))
+    same_input, imported = stamp(settings, name, sha256, {})
     builder = GraphBuilder(settings.iris, ImportInfo(name, path.name, sha256, kind, imported))
     built = EvidenceGraph(builder.graph.to_graph(), Resolver(data, settings.iris), path.name)
     built.add(parsed)
@@ -128,28 +125,17 @@ def import_evidence(settings: Settings, path: Path, kind: str, *, name: str | No
     upr = settings.iris.upr
     graph = built.graph
     restricted = set(graph.subjects(upr.accessLevel, upr.Restricted))
-    manifest = {
-        "name": name,
-        "source": str(path.resolve()),
-        "file": path.name,
-        "sha256": sha256,
-        "format": kind,
-        "layout": sheet.layout,
-        "options": {},
-        "imported": imported,
-        "rows": parsed.rows,
+    counts = {
         "findings": len(parsed.findings),
         "assessments": len(parsed.assessments),
         "restricted": len({s for s in restricted if (s, RDF.type, upr.Finding) in graph
                            or (s, RDF.type, upr.ImplementationAssessment) in graph}),
-        "triples": len(graph),
-        "graph_file": f"{name}.nt",
-        "rejected": [],
-        "warnings": [],
     }
+    written = manifest(name, path, sha256, kind, sheet.layout, {}, imported, parsed.rows,
+                       counts, len(graph), [], [])
     nt_text = "\n".join(sorted(ntriples_line(t) for t in graph)) + "\n"
-    unchanged = write_import(settings, name, nt_text, manifest, [], [], same_input)
-    return ImportResult(name, manifest, [], [], unchanged)
+    unchanged = write_import(settings, name, nt_text, written, [], [], same_input)
+    return ImportResult(name, written, [], [], unchanged)
 
 
 def _row_order(location: str) -> int:

@@ -4,10 +4,15 @@ SHACL validation of a whole release is CPU-bound work of its own: forked, it run
 another core while the parent links, dumps and loads, and it sees the build's
 in-memory store as it was at the fork, without a copy (pages are shared until one
 side writes them). The result comes back pickled through a pipe.
+
+The objects alive at the fork are frozen (:func:`gc.freeze`) until the result is in:
+a garbage collection walking them, in the child or in the parent, would write to
+every page they are on and so copy it, doubling what the two processes hold.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import pickle
 import time
@@ -34,6 +39,7 @@ class Forked(Generic[T]):
         #: the child's own wall time, once its result arrived
         self.seconds: float | None = None
         self._outcome: tuple[bool, object, float] | None = None
+        self._frozen = False
         if "fork" not in mp.get_all_start_methods():
             self._outcome = _outcome(fn)
             return
@@ -41,6 +47,8 @@ class Forked(Generic[T]):
         self._receive, send = context.Pipe(duplex=False)
         self._process = context.Process(target=_child, args=(fn, send),
                                         name=f"uprgraph-{name}")
+        gc.freeze()
+        self._frozen = True
         self._process.start()
         send.close()
 
@@ -60,6 +68,7 @@ class Forked(Generic[T]):
                     f"(exit code {self._process.exitcode})"), 0.0)
             finally:
                 self._receive.close()
+                self._thaw()
             self._process.join()
         ok, value, self.seconds = self._outcome
         if not ok:
@@ -71,6 +80,13 @@ class Forked(Generic[T]):
         if self._outcome is None and self._process.is_alive():
             self._process.kill()
             self._process.join()
+        self._thaw()
+
+    def _thaw(self) -> None:
+        """Let garbage collection see the objects frozen at the fork again (once)."""
+        if self._frozen:
+            self._frozen = False
+            gc.unfreeze()
 
 
 def _outcome(fn: Callable[[], object]) -> tuple[bool, object, float]:

@@ -17,12 +17,9 @@ written. Files are written whole and renamed into place.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from rdflib import Graph
@@ -31,12 +28,13 @@ from tqdm import tqdm
 from . import evidence_import, formats
 from .config import Settings
 from .graph.recommendations import GraphBuilder, ImportInfo
+from .import_files import list_imports, manifest, stamp, write_import, write_manifest, write_whole
 from .iris import slug
 from .records import ParsedSource, Problem, Recommendation, SourceError
 from .sources import ohchr_matrix, upr_info
 from .sources.common import ReviewOptions
 from .sources.sheets import is_xlsx
-from .validate import validate_ntriples
+from .validation_parts import validate_parts
 
 READERS = {ohchr_matrix.FORMAT: ohchr_matrix.parse, upr_info.FORMAT: upr_info.parse}
 
@@ -93,23 +91,6 @@ def _project_graph(settings: Settings, folder: Path) -> Graph:
     return graph
 
 
-def _write(path: Path, data: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(data, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def manifest_path(settings: Settings, name: str) -> Path:
-    return settings.imported_dir / f"{name}.json"
-
-
-def list_imports(settings: Settings) -> list[dict]:
-    folder = settings.imported_dir
-    if not folder.is_dir():
-        return []
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
-
-
 def remove_import(settings: Settings, name: str) -> list[Path]:
     """Delete an import's files; the next build no longer includes it."""
     paths = [settings.imported_dir / f"{name}{ext}" for ext in (".nt", ".json", ".report.txt")]
@@ -134,7 +115,7 @@ def _shacl(settings: Settings, nt_text: str, iris_of: dict[str, Recommendation],
     if not len(shapes):
         return []
     ontology = _project_graph(settings, settings.path(settings.ontology_dir))
-    report = validate_ntriples(nt_text, shapes, ontology if len(ontology) else None)
+    report = validate_parts(nt_text, set(iris_of), shapes, ontology if len(ontology) else None)
     problems: dict[str, Problem] = {}
     pointing: dict[str, list[str]] | None = None  # object -> recommendations, when needed
     for result in report.violations:
@@ -199,11 +180,7 @@ def import_file(
     if strict and parsed.errors:
         raise ImportFailed(f"{path.name}: {len(parsed.errors)} row(s) rejected (--strict); "
                            "nothing imported", parsed.errors)
-    previous = _previous(settings, name)
-    same_input = bool(previous and previous.get("sha256") == sha256
-                      and previous.get("options") == options.as_dict())
-    imported = (previous["imported"] if same_input
-                else datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"))
+    same_input, imported = stamp(settings, name, sha256, options.as_dict())
     info = ImportInfo(name, path.name, sha256, fmt, imported)
     recs = list(parsed.recommendations)
     rejected = list(parsed.errors)
@@ -221,52 +198,16 @@ def import_file(
         if again:
             raise ImportFailed(f"{path.name}: still failing the shapes after leaving out "
                                f"{len(shacl)} recommendation(s); nothing imported", again)
-    manifest = {
-        "name": name,
-        "source": str(path.resolve()),
-        "file": path.name,
-        "sha256": sha256,
-        "format": fmt,
-        "layout": parsed.layout,
-        "options": options.as_dict(),
-        "imported": imported,
-        "rows": parsed.rows,
-        **_counts(recs),
-        "triples": triples,
-        "graph_file": f"{name}.nt",
-        "rejected": [{"location": p.location, "reason": p.reason} for p in rejected],
-        "warnings": [{"location": p.location, "reason": p.reason} for p in parsed.warnings],
-    }
+    written = manifest(name, path, sha256, fmt, parsed.layout, options.as_dict(), imported,
+                       parsed.rows, _counts(recs), triples, rejected, parsed.warnings)
     if fmt == upr_info.FORMAT:
         superseded = _supersede(settings, name, fmt, set(iris_of))
-    unchanged = write_import(settings, name, nt_text, manifest, rejected, parsed.warnings,
+    unchanged = write_import(settings, name, nt_text, written, rejected, parsed.warnings,
                              same_input)
-    result = ImportResult(name, manifest, rejected, parsed.warnings, unchanged)
+    result = ImportResult(name, written, rejected, parsed.warnings, unchanged)
     if fmt == upr_info.FORMAT:
         result.superseded = superseded
     return result
-
-
-def write_import(settings: Settings, name: str, nt_text: str, manifest: dict,
-                 rejected: list[Problem], warnings: list[Problem], same_input: bool) -> bool:
-    """Write an import's N-Triples, report and manifest; True when the file was unchanged."""
-    folder = settings.imported_dir
-    folder.mkdir(parents=True, exist_ok=True)
-    nt_path = folder / f"{name}.nt"
-    unchanged = (same_input and nt_path.exists()
-                 and nt_path.read_text(encoding="utf-8") == nt_text)
-    if not unchanged:
-        _write(nt_path, nt_text)
-    report = "".join(f"rejected\t{p.location}\t{p.reason}\n" for p in rejected)
-    report += "".join(f"warning\t{p.location}\t{p.reason}\n" for p in warnings)
-    _write(folder / f"{name}.report.txt", report)
-    _write(manifest_path(settings, name), json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    return unchanged
-
-
-def _previous(settings: Settings, name: str) -> dict | None:
-    path = manifest_path(settings, name)
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 def _ntriples(
@@ -295,10 +236,10 @@ def _supersede(settings: Settings, name: str, fmt: str, wanted: set[str]) -> dic
     the N-Triples text (``<...>``) of this import's recommendations.
     """
     done: dict[str, int] = {}
-    for manifest in list_imports(settings):
-        if manifest["name"] == name or manifest.get("format") != fmt:
+    for other in list_imports(settings):
+        if other["name"] == name or other.get("format") != fmt:
             continue
-        nt_path = settings.imported_dir / manifest["graph_file"]
+        nt_path = settings.imported_dir / other["graph_file"]
         # lines end with "\n" only: str.splitlines() would also split literals holding
         # U+2028, U+0085 or a form feed, which N-Triples writes as they are
         lines = nt_path.read_text(encoding="utf-8").rstrip("\n").split("\n")
@@ -306,11 +247,10 @@ def _supersede(settings: Settings, name: str, fmt: str, wanted: set[str]) -> dic
         dropped = {line.split(" ", 1)[0] for line in lines} & wanted
         if not dropped:
             continue
-        _write(nt_path, "\n".join(kept) + "\n")
-        manifest["recommendations"] -= len(dropped)
-        manifest["triples"] = len(kept)
-        manifest.setdefault("superseded", {})[name] = len(dropped)
-        _write(manifest_path(settings, manifest["name"]),
-               json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-        done[manifest["name"]] = len(dropped)
+        write_whole(nt_path, "\n".join(kept) + "\n")
+        other["recommendations"] -= len(dropped)
+        other["triples"] = len(kept)
+        other.setdefault("superseded", {})[name] = len(dropped)
+        write_manifest(settings, other)
+        done[other["name"]] = len(dropped)
     return done

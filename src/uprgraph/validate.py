@@ -138,16 +138,50 @@ def validate_ntriples(
     return read_results(turbo_results(ntriples, shapes, ontology), locate)
 
 
-def turbo_results(ntriples: str, shapes: Graph, ontology: Graph | None = None) -> Graph:
-    """The turbo engine's results graph for N-Triples text (with the ontology's triples),
-    constraint messages worded (:func:`constraint_messages`)."""
+def turbo_results(ntriples: str | bytes | list[bytes], shapes: Graph,
+                  ontology: Graph | None = None) -> Graph:
+    """The turbo engine's results graph for N-Triples (with the ontology's triples),
+    constraint messages worded (:func:`constraint_messages`).
+
+    A list of byte chunks is consumed (emptied): each chunk is let go once the engine's
+    text holds it, so a whole release is in memory once, not three times."""
+    chunks = ntriples if isinstance(ntriples, list) else [ntriples]
     if ontology is not None and len(ontology):
-        ntriples += ontology.serialize(format="nt")
+        chunks.append(ontology.serialize(format="nt", encoding="utf-8"))
     compiled = pyshacl_turbo.compile_shapes(shapes, advanced=True)
     # an Input is handed to the engine as text; a plain string would become an rdflib graph
-    data = pyshacl_turbo.Input(ntriples, "nt", None, {})
+    data = pyshacl_turbo.Input(engine_text(chunks), "nt", None, {})
     _conforms, results, _text = compiled.validate(data, allow_warnings=True)
     return constraint_messages(results)
+
+
+_NON_ASCII = re.compile(rb"[\x80-\xff]+")
+
+
+def _escape(run: re.Match[bytes]) -> bytes:
+    return "".join(f"\\u{ord(c):04X}" if ord(c) < 0x10000 else f"\\U{ord(c):08X}"
+                   for c in run.group().decode("utf-8")).encode("ascii")
+
+
+def engine_text(chunks: list[str | bytes]) -> str:
+    """One ASCII string of N-Triples chunks, non-ASCII characters written as ``\\uXXXX``
+    escapes (the same triples); ``chunks`` is emptied as it is read.
+
+    Why ASCII: Python keeps a string holding one non-ASCII character at 2 or 4 bytes a
+    character, and hands the engine a UTF-8 copy besides; an ASCII string is 1 byte a
+    character and handed over as it is. On a release of a million triples that is
+    hundreds of megabytes."""
+    pieces: list[str] = []
+    while chunks:
+        chunk = chunks.pop(0)
+        if isinstance(chunk, str):
+            if chunk.isascii():
+                pieces.append(chunk)
+                continue
+            chunk = chunk.encode("utf-8")
+        pieces.append(_NON_ASCII.sub(_escape, chunk).decode("ascii"))
+        del chunk
+    return pieces[0] if len(pieces) == 1 else "".join(pieces)
 
 
 _TEMPLATE = re.compile(r"\{[?$](this|value|PATH|path)\}")

@@ -110,13 +110,13 @@ class _State:
         return cls(raw["files"], [(n3, Result(*row)) for n3, *row in raw["results"]])
 
 
-def _write(path: Path, text: str) -> None:
+def _write(path: Path, text: str | bytes) -> None:
     """Write ``text`` whole or not at all (a temporary file renamed into place)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8") if isinstance(text, str) else text)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -311,7 +311,7 @@ def validate_data(
     state = _State.load(here / "state.json")
     previous = state.files if state is not None else {}
     hashes: dict[str, str] = {}
-    changed: dict[ox.NamedNode, str] = {}  # new or changed files' graphs -> their triples
+    changed: dict[ox.NamedNode, bytes] = {}  # new or changed files' graphs -> their triples
     for item in items:
         name = graph_name(item)
         hashes[name.value] = digest = _digest(work, item)
@@ -323,28 +323,28 @@ def validate_data(
     try:
         if state is None:
             raise _Fallback("no validation of these shapes, ontology and engine is cached")
-        if any("_:" in text for text in changed.values()):
+        if any(b"_:" in text for text in changed.values()):
             raise _Fallback("a new or changed file has blank nodes")
         results = _incremental(work, hashes, list(changed), state, shapes, ontology, here, log)
     except _Fallback as why:
         log(f"validating everything: {why}")
-        text = "".join(changed.get(graph_name(i)) or _dump(work, graph_name(i)) for i in items)
-        changed.clear()
-        results = _records(turbo_results(text, shapes, ontology))
+        # the dumps move into one list that the engine's text consumes: one copy at a time
+        chunks = [changed.pop(graph_name(i), None) or _dump(work, graph_name(i)) for i in items]
+        results = _records(turbo_results(chunks, shapes, ontology))
     _write(here / "state.json", _State(hashes, results).dump())
     _tidy(folder, key, set(hashes.values()))
     return _report(results, locate)
 
 
-def _stored(work: WorkingSet, items: list[Input]) -> str:
+def _stored(work: WorkingSet, items: list[Input]) -> list[bytes]:
     """The items' triples as the store holds them. Oxigraph keeps numbers in canonical form
     ("25.0"^^xsd:decimal is "25"), as the release publishes them and as the partial
     validation reads them; validating the files' own text could name other values."""
-    return "".join(_dump(work, graph_name(i)) for i in items)
+    return [_dump(work, graph_name(i)) for i in items]
 
 
-def _dump(work: WorkingSet, name: ox.NamedNode) -> str:
-    return work.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=name).decode("utf-8")
+def _dump(work: WorkingSet, name: ox.NamedNode) -> bytes:
+    return work.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=name)
 
 
 def _digest(work: WorkingSet, item: Input) -> str:
@@ -356,7 +356,7 @@ def _digest(work: WorkingSet, item: Input) -> str:
             digest = hashlib.file_digest(handle, "sha256")
         digest.update(item.path.suffix.encode())
         return digest.hexdigest()
-    return hashlib.sha256(_dump(work, graph_name(item)).encode("utf-8")).hexdigest()
+    return hashlib.sha256(_dump(work, graph_name(item))).hexdigest()
 
 
 def _incremental(work: WorkingSet, hashes: dict[str, str], changed: list[ox.NamedNode],

@@ -1,0 +1,157 @@
+"""SHACL validation of an import's output in parts, one per core, with the same report.
+
+An import checks its own N-Triples before it keeps them; on a large file the Rust
+engine's time grows with the triples, on one core. The file is cut into parts: each
+holds every *shared* triple (states, reviews, concepts, organisations: subjects that
+are not recommendations) and the triples of some of the recommendations. The parts
+run at once (forked), and each focus node's results are taken from a part that holds
+its whole context, which is why the report is the one a single run gives:
+
+- :func:`.validation_scope.analyse` accepts only shapes whose results for a node depend
+  on its own triples, its values' triples, triples read *into* it through known
+  predicates (``upr:review`` into a review for ``ListedWithinTotal``) and triples every
+  part holds (the ontology, the IRIs SPARQL queries name); otherwise: one run;
+- a recommendation's own triples are in its part, its values are shared (a value that
+  is a recommendation, or a shared node pointing at one, or a blank node: one run);
+- recommendations pointing at one node through a read-in predicate go to the same part
+  (all of a review's recommendations together), and that node's results are taken
+  from that part; a node nothing reads into has the same context wherever it occurs,
+  and its results are taken from the first part that names it.
+
+``tests/test_validation_parts.py`` holds the parts to a single run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+
+from rdflib import Graph, Node
+
+from .forked import Forked
+from .validate import Report, Result, read_results, sort_results, turbo_results
+from .validation_scope import Unsupported, analyse
+
+#: fewer triples than this are validated in one run (forking costs more than it saves)
+MIN_TRIPLES = 100_000
+#: at most this many parts, however many cores
+MAX_PARTS = 4
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _key(result: Result) -> str:
+    """A result's focus node as N-Triples writes it (literals are already in N3)."""
+    return result.focus if result.focus.startswith('"') else f"<{result.focus}>"
+
+
+class _Groups:
+    """Union-find over recommendations that must share a part."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, item: str) -> str:
+        parent = self.parent.setdefault(item, item)
+        while parent != item:
+            grand = self.parent[parent]
+            self.parent[item] = grand
+            item, parent = parent, grand
+        return item
+
+    def join(self, a: str, b: str) -> None:
+        root_a, root_b = self.find(a), self.find(b)
+        if root_a != root_b:
+            self.parent[root_a] = root_b
+
+
+def split(ntriples: str, subjects: set[str], shapes: Graph, parts: int
+          ) -> tuple[list[str], dict[str, int]] | None:
+    """The texts of the parts and the part that holds each read-into node's context;
+    None when a single run is needed (see the module's docstring)."""
+    if "_:" in ntriples:
+        return None
+    try:
+        scope = analyse(shapes)
+    except Unsupported:
+        return None
+    incoming = {f"<{p}>" for p in scope.incoming}
+    shared: list[str] = []
+    own: dict[str, list[str]] = {}
+    groups = _Groups()
+    for line in ntriples.split("\n"):
+        if not line:
+            continue
+        subject, predicate, rest = line.split(" ", 2)
+        target = rest[:-2]  # rest: "object ."
+        if subject not in subjects:
+            if target in subjects:
+                return None  # a shared node's value is a recommendation
+            shared.append(line)
+            continue
+        if target in subjects:
+            return None  # a recommendation's value is another recommendation
+        own.setdefault(subject, []).append(line)
+        groups.find(subject)
+        if predicate in incoming and not target.startswith('"'):
+            groups.join(subject, target)
+    members: dict[str, list[str]] = {}
+    for rec in own:
+        members.setdefault(groups.find(rec), []).append(rec)
+    sizes = [0] * parts
+    texts: list[list[str]] = [list(shared) for _ in range(parts)]
+    part_of: dict[str, int] = {}
+    for root, recs in sorted(members.items(), key=lambda kv: -sum(len(own[r]) for r in kv[1])):
+        part = sizes.index(min(sizes))
+        for rec in recs:
+            texts[part].extend(own[rec])
+            sizes[part] += len(own[rec])
+        part_of[root] = part
+    nodes = {node: part_of[groups.find(node)] for node in groups.parent
+             if node not in own}  # the nodes read into, by their group's part
+    nodes.update((rec, part_of[groups.find(rec)]) for rec in own)
+    return ["\n".join(t) + "\n" for t in texts], nodes
+
+
+def validate_parts(
+    ntriples: str,
+    subjects: set[str],
+    shapes: Graph,
+    ontology: Graph | None = None,
+    locate: Callable[[Node], Iterable[str]] | None = None,
+) -> Report:
+    """Validate N-Triples text as :func:`.validate.validate_ntriples` does, in parts that run
+    at once when the text is large. ``subjects`` holds the N-Triples text (``<...>``) of
+    the recommendations, the nodes the parts divide."""
+    parts = min(_cores(), MAX_PARTS)
+    cut = (split(ntriples, subjects, shapes, parts)
+           if parts > 1 and ntriples.count("\n") >= MIN_TRIPLES else None)
+    if cut is None:
+        return read_results(turbo_results(ntriples, shapes, ontology), locate)
+    texts, owner = cut
+    del ntriples
+
+    def run(text: str) -> list[Result]:
+        return read_results(turbo_results(text, shapes, ontology), locate).results
+
+    others = [Forked(lambda text=text: run(text), "validation part") for text in texts[1:]]
+    try:
+        found = [run(texts[0])]
+        del texts
+        found += [child.result() for child in others]
+    finally:
+        for child in others:
+            child.cancel()
+    report = Report()
+    first: dict[str, int] = {}  # nodes nothing reads into: the first part that names them
+    for part, results in enumerate(found):
+        for result in results:
+            key = _key(result)
+            if owner.get(key, first.setdefault(key, part)) == part:
+                report.results.append(result)
+    return sort_results(report)
