@@ -8,14 +8,17 @@ best first. Ties are broken by IRI, so the same data always gives the same links
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import similarity
+from .cache import Cache
 from .corpus import Rec
-from .text import TREATIES, named_instruments, normalised
+from .features import Texts
+from .text import TREATIES, normalised
 
 METHOD = "tfidf-words-chars-cosine"
 VERSION = "1"
@@ -42,9 +45,13 @@ def parameters(threshold: float = THRESHOLD, per_review: int = PER_REVIEW) -> di
 
 
 def find(recs: list[Rec], threshold: float = THRESHOLD, per_review: int = PER_REVIEW,
-         norms: dict[str, str] | None = None) -> list[Recurrence]:
+         norms: dict[str, str] | None = None, texts: Texts | None = None,
+         cache: Cache | None = None) -> list[Recurrence]:
     """Every recurrence link among ``recs``, sorted. ``norms``: text -> normalised text,
-    where the caller has them already."""
+    where the caller has them already; ``texts``: the features of the texts, where the
+    caller has them (:mod:`.features`); ``cache``: where the links of each state are kept,
+    by a digest of everything they are computed from (that state's recommendations:
+    cycle, IRI and normalised text each; the threshold and per-review cap)."""
     by_state: dict[str, list[Rec]] = defaultdict(list)
     for rec in recs:
         by_state[rec.state].append(rec)
@@ -53,24 +60,46 @@ def find(recs: list[Rec], threshold: float = THRESHOLD, per_review: int = PER_RE
         return []
     if norms is None:
         norms = normalised(r.text for s in states for r in by_state[s])
-    # every distinct text tokenised once, whichever states and cycles repeat it
-    distinct = sorted({norms[r.text] for s in states for r in by_state[s]})
-    position = {text: i for i, text in enumerate(distinct)}
-    counts = similarity.counts(distinct)
-    named = np.zeros((len(distinct), len(TREATIES)), dtype=np.float64)
-    column = {name: j for j, name in enumerate(TREATIES)}
-    for i, found in enumerate(map(named_instruments, distinct)):
-        for name in found:
-            named[i, column[name]] = 1
     found: list[Recurrence] = []
+    todo: dict[str, tuple[list[Rec], str]] = {}
     for state in states:
         # by cycle, then IRI: each cycle a contiguous range of rows
         mine = sorted(by_state[state], key=lambda r: (r.cycle, r.iri))
+        digest = _digest(mine, norms, threshold, per_review)
+        kept = cache.get("recurrence", digest, list) if cache is not None else None
+        if kept is not None:
+            found += [Recurrence(*link) for link in kept]
+        else:
+            todo[state] = (mine, digest)
+    if not todo:
+        found.sort(key=lambda r: (r.later, -r.score, r.earlier))
+        return found
+    # every distinct text tokenised once, whichever states and cycles repeat it
+    distinct = sorted({norms[r.text] for mine, _ in todo.values() for r in mine})
+    position = {text: i for i, text in enumerate(distinct)}
+    counts, instruments = (texts or Texts()).features(distinct)
+    named = np.zeros((len(distinct), len(TREATIES)), dtype=np.float64)
+    column = {name: j for j, name in enumerate(TREATIES)}
+    for i, names in enumerate(instruments):
+        for name in names:
+            named[i, column[name]] = 1
+    for _state, (mine, digest) in sorted(todo.items()):
         rows = [position[norms[r.text]] for r in mine]
-        found += _state_links(counts.vectors(rows), named[rows], [r.cycle for r in mine],
-                              [r.iri for r in mine], threshold, per_review)
+        links = _state_links(counts.vectors(rows), named[rows], [r.cycle for r in mine],
+                             [r.iri for r in mine], threshold, per_review)
+        if cache is not None:
+            cache.put("recurrence", digest, [(r.later, r.earlier, r.score) for r in links])
+        found += links
     found.sort(key=lambda r: (r.later, -r.score, r.earlier))
     return found
+
+
+def _digest(mine: list[Rec], norms: dict[str, str], threshold: float, per_review: int) -> str:
+    """What one state's links are computed from, as a SHA-256."""
+    digest = hashlib.sha256(f"{threshold!r} {per_review}\n".encode())
+    for rec in mine:
+        digest.update(f"{rec.cycle}\t{rec.iri}\t{norms[rec.text]}\n".encode())
+    return digest.hexdigest()
 
 
 def _state_links(vectors: similarity.Vectors, treaties: np.ndarray, cycles: list[int],
