@@ -15,7 +15,7 @@ from linking_helpers import cambodia_slovenia_project
 from uprgraph import inputs as inputs_mod
 from uprgraph.config import Settings
 from uprgraph.importing import import_file, remove_import
-from uprgraph.linking import cache_dir, link_quads
+from uprgraph.linking import cache_dir, link_quads, recurrence
 from uprgraph.linking.cache import Cache, code_key
 from uprgraph.working import RDFLIB_ROLES, WorkingSet
 
@@ -159,3 +159,13 @@ def test_a_cache_of_other_code_is_not_read_and_is_removed(project: Settings):
     other_code = _same(project)
     assert other_code.hits == 0
     assert not other.exists() and mine.is_dir()
+
+
+def test_states_scored_in_two_processes_give_the_same_links(project: Settings,
+                                                             monkeypatch: pytest.MonkeyPatch):
+    serial, _ = _links(project, cached=False)
+    monkeypatch.setattr(recurrence, "PARALLEL_MINIMUM", 0)
+    here, there = recurrence._halves({"A": ([], "a"), "B": ([], "b"), "C": ([], "c")})
+    assert here and there and sorted(here + there) == ["A", "B", "C"]
+    parallel, _ = _links(project, cached=False)
+    assert parallel == serial

@@ -9,11 +9,13 @@ best first. Ties are broken by IRI, so the same data always gives the same links
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..forked import Forked
 from . import similarity
 from .cache import Cache
 from .corpus import Rec
@@ -29,6 +31,8 @@ PER_REVIEW = 10
 OTHER_INSTRUMENT = 0.5
 #: score cells computed at once (later rows x earlier columns): bounds the score matrices
 CELLS = 2**21
+#: recommendations to score from which a second process scores half the states
+PARALLEL_MINIMUM = 20_000
 
 @dataclass(frozen=True)
 class Recurrence:
@@ -83,15 +87,48 @@ def find(recs: list[Rec], threshold: float = THRESHOLD, per_review: int = PER_RE
     for i, names in enumerate(instruments):
         for name in names:
             named[i, column[name]] = 1
-    for _state, (mine, digest) in sorted(todo.items()):
-        rows = [position[norms[r.text]] for r in mine]
-        links = _state_links(counts.vectors(rows), named[rows], [r.cycle for r in mine],
-                             [r.iri for r in mine], threshold, per_review)
+
+    def links_of(states: list[str]) -> list[list[Recurrence]]:
+        """The links of each of ``states`` (each a list of :data:`todo`)."""
+        out = []
+        for state in states:
+            mine = todo[state][0]
+            rows = [position[norms[r.text]] for r in mine]
+            out.append(_state_links(counts.vectors(rows), named[rows], [r.cycle for r in mine],
+                                    [r.iri for r in mine], threshold, per_review))
+        return out
+
+    here, there = _halves(todo)
+    # the other half in a forked child (scipy's sparse products hold the GIL: threads
+    # would take turns), which sees the counts without a copy and sends its links back
+    child = Forked(lambda: links_of(there), "recurrence") if there else None
+    computed = dict(zip(here, links_of(here), strict=True))
+    if child is not None:
+        computed.update(zip(there, child.result(), strict=True))
+    for state, links in computed.items():
         if cache is not None:
-            cache.put("recurrence", digest, [(r.later, r.earlier, r.score) for r in links])
+            cache.put("recurrence", todo[state][1],
+                      [(r.later, r.earlier, r.score) for r in links])
         found += links
     found.sort(key=lambda r: (r.later, -r.score, r.earlier))
     return found
+
+
+def _halves(todo: dict[str, tuple[list[Rec], str]]) -> tuple[list[str], list[str]]:
+    """The states to score here and those for a second process: all here unless there
+    are PARALLEL_MINIMUM recommendations or more and a second core; else two halves of
+    about equal cost (a state's recommendations squared: later rows x earlier ones)."""
+    total = sum(len(mine) for mine, _ in todo.values())
+    if total < PARALLEL_MINIMUM or (os.cpu_count() or 1) < 2 or len(todo) < 2:
+        return sorted(todo), []
+    here: list[str] = []
+    there: list[str] = []
+    loads = [0, 0]
+    for state in sorted(todo, key=lambda s: (-len(todo[s][0]), s)):
+        side = 0 if loads[0] <= loads[1] else 1
+        (here if side == 0 else there).append(state)
+        loads[side] += (len(todo[state][0]) + 1) ** 2
+    return sorted(here), sorted(there)
 
 
 def _digest(mine: list[Rec], norms: dict[str, str], threshold: float, per_review: int) -> str:
