@@ -87,20 +87,32 @@ class Texts:
     def features(self, distinct: list[str]) -> tuple[similarity.Counts, list[frozenset[str]]]:
         """The counts (a row per text of ``distinct``, normalised already) and the
         instruments each names."""
-        row: dict[str, int] = {}
-        offset = 0
-        for part in self.parts:
+        where: dict[str, tuple[int, int]] = {}
+        for index, part in enumerate(self.parts):
             for i, text in enumerate(part.distinct):
-                row.setdefault(text, offset + i)
-            offset += len(part.distinct)
-        missing = sorted({t for t in distinct if t not in row})
+                where.setdefault(text, (index, i))
         parts = self.parts
+        missing = sorted({t for t in distinct if t not in where})
         if missing:
-            extra = of_normalised(missing, {})
-            parts = [*parts, extra]
-            row.update((t, offset + i) for i, t in enumerate(missing))
-        rows = [row[t] for t in distinct]
-        words = sparse.vstack([p.words for p in parts], format="csr")
-        chars = sparse.vstack([p.chars for p in parts], format="csr")
-        named = [n for p in parts for n in p.instruments]
-        return (similarity.Counts(words[rows], chars[rows]), [named[r] for r in rows])
+            parts = [*parts, of_normalised(missing, {})]
+            where.update((t, (len(parts) - 1, i)) for i, t in enumerate(missing))
+        # the rows wanted of each part, taken from it alone (a rebuild that scores one
+        # state wants a few hundred of a hundred thousand), then put in ``distinct`` order
+        wanted: list[list[int]] = [[] for _ in parts]
+        slot: list[tuple[int, int]] = []
+        for text in distinct:
+            index, i = where[text]
+            slot.append((index, len(wanted[index])))
+            wanted[index].append(i)
+        used = [k for k, rows in enumerate(wanted) if rows]
+        start = dict(zip(used, np.cumsum([0] + [len(wanted[k]) for k in used]).tolist(),
+                         strict=False))
+        order = [start[index] + j for index, j in slot]
+        matrices = []
+        for name in ("words", "chars"):
+            pieces = [getattr(parts[k], name)[wanted[k]] for k in used]
+            stacked = (sparse.vstack(pieces, format="csr") if pieces
+                       else getattr(parts[0] if parts else of_normalised([], {}), name)[[]])
+            matrices.append(stacked[order])
+        named = [parts[index].instruments[i] for index, i in (where[t] for t in distinct)]
+        return similarity.Counts(*matrices), named
