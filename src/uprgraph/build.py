@@ -28,6 +28,7 @@ from . import validation_cache
 from .config import Settings
 from .forked import ChildFailed, Forked
 from .inputs import Input
+from .linking import cache_dir as linking_cache_dir
 from .linking import link_quads
 from .links.linksets import count_links, describe_linksets
 from .links.report import coverage
@@ -202,7 +203,8 @@ def _release(
     restricted = work.subjects(upr.accessLevel, upr.Restricted, data_roles)
     # the linking step reads the recommendations from the working store, where each
     # input is a graph of its own; its links come back as quads of their own graph
-    work.add_computed(link_quads(work.store, settings.iris, restricted, log))
+    work.add_computed(link_quads(work.store, settings.iris, restricted, log, items,
+                                 linking_cache_dir(settings)))
     lap("link")
     withheld = work.withhold(restricted)
     work.deduplicate()

@@ -18,21 +18,24 @@ import removes the links of its recommendations.
 from __future__ import annotations
 
 import importlib.metadata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.term import Node
 
+from ..inputs import Input
 from ..iris import IRIs
 from ..terms import to_rdflib
 from . import matching, recurrence, suggest
-from .corpus import Rec, data_store, read
+from .cache import Cache, cache_dir, input_digests
+from .corpus import Facts, Rec, data_store, graph_facts, merged, read, recs_of
+from .features import TextFeatures, Texts, compute
 from .publish import Publisher, Run
-from .text import normalised
 
-__all__ = ["Linked", "data_store", "link", "link_quads", "link_recs"]
+__all__ = ["Linked", "cache_dir", "data_store", "link", "link_quads", "link_recs"]
 
 #: the links graph, ``{base}graph/linking/links``
 GRAPH_KIND, GRAPH_NAME = "linking", "links"
@@ -70,16 +73,20 @@ class Linked:
 
 
 def link_recs(recs: list[Rec], iris: IRIs,
-              lap: Callable[[str], None] = lambda _step: None) -> Linked:
-    """Every link among ``recs``, as a graph; ``lap(step)`` after each step (for timing)."""
+              lap: Callable[[str], None] = lambda _step: None, texts: Texts | None = None,
+              cache: Cache | None = None) -> Linked:
+    """Every link among ``recs``, as a graph; ``lap(step)`` after each step (for timing).
+    ``texts``: features of the texts known already; ``cache``: where each state's
+    recurrence links are kept (see :mod:`.cache`)."""
     publisher = Publisher(iris, ox.NamedNode(str(iris.graph(GRAPH_KIND, GRAPH_NAME))))
     linked = Linked(publisher.quads, len(recs))
     if not recs:
         return linked
+    texts = texts or Texts()
     # each distinct text normalised once, for recurrence and suggestions alike
-    norms = normalised(r.text for r in recs)
+    norms = texts.normalised(r.text for r in recs)
     lap("normalise")
-    linked.recurrences = recurrence.find(recs, norms=norms)
+    linked.recurrences = recurrence.find(recs, norms=norms, texts=texts, cache=cache)
     lap("recurrence")
     linked.matchings = matching.match(recs)
     lap("matching")
@@ -126,14 +133,53 @@ def link(data: ox.Store, iris: IRIs, exclude: Iterable[Node] = frozenset()) -> L
 
 
 def link_quads(data: ox.Store, iris: IRIs, exclude: Iterable[Node],
-               log: Callable[[str], None] = lambda _m: None) -> list[ox.Quad]:
+               log: Callable[[str], None] = lambda _m: None, items: Sequence[Input] = (),
+               folder: Path | None = None,
+               lap: Callable[[str], None] = lambda _step: None) -> list[ox.Quad]:
     """The build's linking step: the quads of the links graph (``{base}graph/linking/links``).
 
     ``data`` holds every data quad of the build, each input file in a named graph of
     its own (:func:`.corpus.data_store` makes one from parsed graphs); ``exclude``: the
-    restricted nodes, whose recommendations are neither read nor linked.
+    restricted nodes, whose recommendations are neither read nor linked. With ``items``
+    (the build's inputs) and ``folder``, what each input alone gives is kept in a cache
+    there (:mod:`.cache`) and taken from it when that input has not changed: the same
+    links, sooner.
     """
-    linked = link(data, iris, exclude)
+    if folder is None:
+        linked = link(data, iris, exclude)
+    else:
+        cache = Cache(folder)
+        facts, texts = _parts(data, iris, input_digests(data, items, iris.base), cache)
+        lap("read")
+        linked = link_recs(recs_of(facts, iris, exclude), iris, lap, texts, cache)
+        cache.keep_used()
+        log(f"linking: {cache.hits} cached parts reused, {cache.misses} computed")
     if linked.quads:
         log(linked.summary())
     return linked.quads
+
+
+def _parts(data: ox.Store, iris: IRIs, digests: dict[str, str],
+           cache: Cache) -> tuple[Facts, Texts]:
+    """The facts and text features of every graph of ``data``: from the cache for an input
+    whose digest it holds, else read (and kept, unless it holds blank nodes, whose labels
+    are the parse's own)."""
+    graphs: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [ox.DefaultGraph()]
+    graphs += sorted(data.named_graphs(), key=str)
+    facts, texts = [], []
+    for graph in graphs:
+        digest = digests.get(graph.value) if isinstance(graph, ox.NamedNode) else None
+        found = cache.get("facts", digest, Facts) if digest else None
+        if found is None:
+            found = graph_facts(data, iris, graph)
+            if digest and not found.blank:
+                cache.put("facts", digest, found)
+        facts.append(found)
+        if not digest:
+            continue
+        features = cache.get("texts", digest, TextFeatures)
+        if features is None:
+            features = compute(found.one.get("text", {}).values())
+            cache.put("texts", digest, features)
+        texts.append(features)
+    return merged(facts), Texts(texts)

@@ -64,53 +64,126 @@ def sdg_goal(iri: str) -> str | None:
     return str(SDG) + code if code.isdigit() else None
 
 
-def read(store: ox.Store, iris: IRIs, exclude: Iterable[Node] = frozenset()) -> list[Rec]:
-    """Every ``upr:Recommendation`` of ``store`` (any graph) with a text and a review,
-    sorted by IRI. One pass over the quads of each predicate linking needs: a pattern
-    lookup in the store's index, no query to plan and no rdflib terms to build."""
+def _predicates(iris: IRIs) -> tuple[tuple[str, URIRef, bool], ...]:
+    """What :func:`graph_facts` reads: (name, predicate, single-valued)."""
     upr = iris.upr
+    return (("exact", SKOS.exactMatch, False), ("close", SKOS.closeMatch, False),
+            ("text", upr.text, True), ("review", upr.review, True),
+            ("recommending", upr.recommendingState, False), ("response", upr.response, True),
+            ("theme", upr.theme, False), ("sdg", upr.sdg, False),
+            ("derived", PROV.wasDerivedFrom, True), ("format", DCTERMS.format, True),
+            ("state", upr.stateUnderReview, True), ("cycle", upr.cycle, True),
+            ("session", upr.session, True))
+
+
+@dataclass
+class Facts:
+    """What linking reads of one graph: per predicate, each subject's values (a list) or,
+    for a single-valued one, its least value; the IRIs typed ``upr:Recommendation``.
+    ``blank``: a blank node was read (its label is the parse's: not worth keeping)."""
+
+    many: dict[str, dict[str, list[str]]]
+    one: dict[str, dict[str, str]]
+    recommendations: set[str]
+    blank: bool = False
+
+
+def graph_facts(store: ox.Store, iris: IRIs,
+                graph: ox.NamedNode | ox.DefaultGraph | None = None) -> Facts:
+    """The :class:`Facts` of one graph of ``store`` (of all of them if ``graph`` is None).
+    One pass over the quads of each predicate linking needs: a pattern lookup in the
+    store's index, no query to plan and no rdflib terms to build."""
+    facts = Facts({}, {}, set())
+    for name, predicate, single in _predicates(iris):
+        quads = store.quads_for_pattern(None, ox.NamedNode(str(predicate)), None, graph)
+        if single:
+            found: dict[str, str] = {}
+            for quad in quads:
+                # interned: a recommendation's IRI and a state's are each held once, not
+                # per quad (not worth it for texts, each held once anyway)
+                subject, value = intern(quad.subject.value), quad.object.value
+                if name != "text":
+                    value = intern(value)
+                if isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object,
+                                                                        ox.BlankNode):
+                    facts.blank = True
+                known = found.get(subject)
+                if known is None or value < known:
+                    found[subject] = value
+            facts.one[name] = found
+        else:
+            values: dict[str, list[str]] = defaultdict(list)
+            for quad in quads:
+                if isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object,
+                                                                        ox.BlankNode):
+                    facts.blank = True
+                values[intern(quad.subject.value)].append(intern(quad.object.value))
+            facts.many[name] = dict(values)
+    facts.recommendations = {q.subject.value for q in store.quads_for_pattern(
+        None, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(iris.upr.Recommendation)), graph)
+        if isinstance(q.subject, ox.NamedNode)}
+    return facts
+
+
+def merged(parts: Iterable[Facts]) -> Facts:
+    """The facts of several graphs as one (the least value of a single-valued property)."""
+    whole = Facts(defaultdict(lambda: defaultdict(list)), defaultdict(dict), set())
+    for part in parts:
+        for name, values in part.many.items():
+            into = whole.many[name]
+            for subject, found in values.items():
+                into[intern(subject)] += found
+        for name, least in part.one.items():
+            into_one = whole.one[name]
+            if not into_one:
+                into_one.update(least)
+                continue
+            for subject, value in least.items():
+                known = into_one.get(subject)
+                if known is None or value < known:
+                    into_one[subject] = value
+        whole.recommendations |= part.recommendations
+    return whole
+
+
+def read(store: ox.Store, iris: IRIs, exclude: Iterable[Node] = frozenset(),
+         facts: Facts | None = None) -> list[Rec]:
+    """Every ``upr:Recommendation`` of ``store`` (any graph) with a text and a review,
+    sorted by IRI; from ``facts`` where the caller has them (:func:`graph_facts`)."""
+    if facts is None:
+        facts = graph_facts(store, iris)
+    return recs_of(facts, iris, exclude)
+
+
+def recs_of(facts: Facts, iris: IRIs, exclude: Iterable[Node] = frozenset()) -> list[Rec]:
+    """The recommendations :func:`read` finds in ``facts``."""
     skipped = {str(n) for n in exclude}
     uhri_prefix = str(iris.theme("uhri-2014", "x"))[:-1]
+    many, one = facts.many, facts.one
 
-    def values(predicate: URIRef) -> dict[str, list[str]]:
-        # interned: a recommendation's IRI and a state's are each held once, not per quad
-        found: dict[str, list[str]] = defaultdict(list)
-        for quad in store.quads_for_pattern(None, ox.NamedNode(str(predicate)), None):
-            found[intern(quad.subject.value)].append(intern(quad.object.value))
-        return found
+    def values(name: str) -> dict[str, list[str]]:
+        return many.get(name, {})
 
-    def one(predicate: URIRef, keep: bool = True) -> dict[str, str]:
-        """The least value of each subject (a single-valued property: no list per subject);
-        ``keep``: intern the values (not worth it for texts, each held once anyway)."""
-        found: dict[str, str] = {}
-        for quad in store.quads_for_pattern(None, ox.NamedNode(str(predicate)), None):
-            subject, value = intern(quad.subject.value), quad.object.value
-            if keep:
-                value = intern(value)
-            known = found.get(subject)
-            if known is None or value < known:
-                found[subject] = value
-        return found
+    def single(name: str) -> dict[str, str]:
+        return one.get(name, {})
 
     exact = {s: min(o for o in v if o.startswith(uhri_prefix))
-             for s, v in values(SKOS.exactMatch).items() if any(o.startswith(uhri_prefix)
-                                                                for o in v)}
+             for s, v in values("exact").items() if any(o.startswith(uhri_prefix)
+                                                        for o in v)}
     close = {s: {o for o in v if o.startswith(uhri_prefix)}
-             for s, v in values(SKOS.closeMatch).items()}
-    texts = one(upr.text, keep=False)
-    review_of = one(upr.review)
-    recommenders = values(upr.recommendingState)
-    responses = one(upr.response)
-    themes = values(upr.theme)
-    sdgs = values(upr.sdg)
-    derived = one(PROV.wasDerivedFrom)
-    formats = one(DCTERMS.format)
-    state_of = one(upr.stateUnderReview)
-    cycle_of = {s: int(v) for s, v in one(upr.cycle).items()}
-    session_of = {s: int(v) for s, v in one(upr.session).items()}
-    recommendations = {q.subject.value for q in store.quads_for_pattern(
-        None, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(upr.Recommendation)))
-        if isinstance(q.subject, ox.NamedNode)}
+             for s, v in values("close").items()}
+    texts = single("text")
+    review_of = single("review")
+    recommenders = values("recommending")
+    responses = single("response")
+    themes = values("theme")
+    sdgs = values("sdg")
+    derived = single("derived")
+    formats = single("format")
+    state_of = single("state")
+    cycle_of = {s: int(v) for s, v in single("cycle").items()}
+    session_of = {s: int(v) for s, v in single("session").items()}
+    recommendations = facts.recommendations
     # what many recommendations share (a review, a state, a set of concepts) worked out once
     reviews = {review: (_last(state_of[review]), cycle_of[review], session_of.get(review))
                for review in state_of.keys() & cycle_of.keys()}

@@ -8,14 +8,19 @@ best first. Ties are broken by IRI, so the same data always gives the same links
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..forked import Forked
 from . import similarity
+from .cache import Cache
 from .corpus import Rec
-from .text import TREATIES, named_instruments, normalised
+from .features import Texts
+from .text import TREATIES, normalised
 
 METHOD = "tfidf-words-chars-cosine"
 VERSION = "1"
@@ -26,6 +31,8 @@ PER_REVIEW = 10
 OTHER_INSTRUMENT = 0.5
 #: score cells computed at once (later rows x earlier columns): bounds the score matrices
 CELLS = 2**21
+#: recommendations to score from which a second process scores half the states
+PARALLEL_MINIMUM = 20_000
 
 @dataclass(frozen=True)
 class Recurrence:
@@ -42,9 +49,13 @@ def parameters(threshold: float = THRESHOLD, per_review: int = PER_REVIEW) -> di
 
 
 def find(recs: list[Rec], threshold: float = THRESHOLD, per_review: int = PER_REVIEW,
-         norms: dict[str, str] | None = None) -> list[Recurrence]:
+         norms: dict[str, str] | None = None, texts: Texts | None = None,
+         cache: Cache | None = None) -> list[Recurrence]:
     """Every recurrence link among ``recs``, sorted. ``norms``: text -> normalised text,
-    where the caller has them already."""
+    where the caller has them already; ``texts``: the features of the texts, where the
+    caller has them (:mod:`.features`); ``cache``: where the links of each state are kept,
+    by a digest of everything they are computed from (that state's recommendations:
+    cycle, IRI and normalised text each; the threshold and per-review cap)."""
     by_state: dict[str, list[Rec]] = defaultdict(list)
     for rec in recs:
         by_state[rec.state].append(rec)
@@ -53,24 +64,79 @@ def find(recs: list[Rec], threshold: float = THRESHOLD, per_review: int = PER_RE
         return []
     if norms is None:
         norms = normalised(r.text for s in states for r in by_state[s])
-    # every distinct text tokenised once, whichever states and cycles repeat it
-    distinct = sorted({norms[r.text] for s in states for r in by_state[s]})
-    position = {text: i for i, text in enumerate(distinct)}
-    counts = similarity.counts(distinct)
-    named = np.zeros((len(distinct), len(TREATIES)), dtype=np.float64)
-    column = {name: j for j, name in enumerate(TREATIES)}
-    for i, found in enumerate(map(named_instruments, distinct)):
-        for name in found:
-            named[i, column[name]] = 1
     found: list[Recurrence] = []
+    todo: dict[str, tuple[list[Rec], str]] = {}
     for state in states:
         # by cycle, then IRI: each cycle a contiguous range of rows
         mine = sorted(by_state[state], key=lambda r: (r.cycle, r.iri))
-        rows = [position[norms[r.text]] for r in mine]
-        found += _state_links(counts.vectors(rows), named[rows], [r.cycle for r in mine],
-                              [r.iri for r in mine], threshold, per_review)
+        digest = _digest(mine, norms, threshold, per_review)
+        kept = cache.get("recurrence", digest, list) if cache is not None else None
+        if kept is not None:
+            found += [Recurrence(*link) for link in kept]
+        else:
+            todo[state] = (mine, digest)
+    if not todo:
+        found.sort(key=lambda r: (r.later, -r.score, r.earlier))
+        return found
+    # every distinct text tokenised once, whichever states and cycles repeat it
+    distinct = sorted({norms[r.text] for mine, _ in todo.values() for r in mine})
+    position = {text: i for i, text in enumerate(distinct)}
+    counts, instruments = (texts or Texts()).features(distinct)
+    named = np.zeros((len(distinct), len(TREATIES)), dtype=np.float64)
+    column = {name: j for j, name in enumerate(TREATIES)}
+    for i, names in enumerate(instruments):
+        for name in names:
+            named[i, column[name]] = 1
+
+    def links_of(states: list[str]) -> list[list[Recurrence]]:
+        """The links of each of ``states`` (each a list of :data:`todo`)."""
+        out = []
+        for state in states:
+            mine = todo[state][0]
+            rows = [position[norms[r.text]] for r in mine]
+            out.append(_state_links(counts.vectors(rows), named[rows], [r.cycle for r in mine],
+                                    [r.iri for r in mine], threshold, per_review))
+        return out
+
+    here, there = _halves(todo)
+    # the other half in a forked child (scipy's sparse products hold the GIL: threads
+    # would take turns), which sees the counts without a copy and sends its links back
+    child = Forked(lambda: links_of(there), "recurrence") if there else None
+    computed = dict(zip(here, links_of(here), strict=True))
+    if child is not None:
+        computed.update(zip(there, child.result(), strict=True))
+    for state, links in computed.items():
+        if cache is not None:
+            cache.put("recurrence", todo[state][1],
+                      [(r.later, r.earlier, r.score) for r in links])
+        found += links
     found.sort(key=lambda r: (r.later, -r.score, r.earlier))
     return found
+
+
+def _halves(todo: dict[str, tuple[list[Rec], str]]) -> tuple[list[str], list[str]]:
+    """The states to score here and those for a second process: all here unless there
+    are PARALLEL_MINIMUM recommendations or more and a second core; else two halves of
+    about equal cost (a state's recommendations squared: later rows x earlier ones)."""
+    total = sum(len(mine) for mine, _ in todo.values())
+    if total < PARALLEL_MINIMUM or (os.cpu_count() or 1) < 2 or len(todo) < 2:
+        return sorted(todo), []
+    here: list[str] = []
+    there: list[str] = []
+    loads = [0, 0]
+    for state in sorted(todo, key=lambda s: (-len(todo[s][0]), s)):
+        side = 0 if loads[0] <= loads[1] else 1
+        (here if side == 0 else there).append(state)
+        loads[side] += (len(todo[state][0]) + 1) ** 2
+    return sorted(here), sorted(there)
+
+
+def _digest(mine: list[Rec], norms: dict[str, str], threshold: float, per_review: int) -> str:
+    """What one state's links are computed from, as a SHA-256."""
+    digest = hashlib.sha256(f"{threshold!r} {per_review}\n".encode())
+    for rec in mine:
+        digest.update(f"{rec.cycle}\t{rec.iri}\t{norms[rec.text]}\n".encode())
+    return digest.hexdigest()
 
 
 def _state_links(vectors: similarity.Vectors, treaties: np.ndarray, cycles: list[int],

@@ -1,0 +1,146 @@
+"""A content-addressed cache of what linking computes from one input alone.
+
+A rebuild that adds one file should not read, normalise and tokenise the
+100,000 recommendations it had already read. What depends on one input only
+(the facts :mod:`.corpus` reads from its graph; the normalised texts and token
+counts of :mod:`.features`) is kept under a key naming that input's content,
+and what depends on one state's recommendations only (its recurrence links,
+:mod:`.recurrence`) under a key naming exactly those. Whatever is global (TF-IDF
+weights are fitted per state, the classifier on every matrix) is computed again
+from the parts.
+
+Keys. The cache folder (``<state_dir>/cache/linking/<key>/``) is named by the
+cache format, the Python and library versions and the SHA-256 of every source
+file of this package, so a change of method, parameters or software starts an
+empty cache (other keys' folders are removed). Within it, an entry is named by
+its kind and a digest of its input: a data file's SHA-256 (its suffix, graph
+IRI and base IRI added: what the store holds of it follows from these), and
+for other inputs the triples the store holds of them. An entry is written
+atomically (a temporary file renamed) with the SHA-256 of its body first; an
+entry that cannot be read, is damaged or was written by other code is a miss,
+and a miss computes afresh. After a build only the entries it used are kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import os
+import pickle
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TypeVar
+
+import pyoxigraph as ox
+
+from ..config import Settings
+from ..inputs import Input
+
+#: bumped when what an entry holds changes shape
+FORMAT = "1"
+_LIBRARIES = ("numpy", "scipy", "scikit-learn", "rapidfuzz", "pyoxigraph")
+_DIGEST = hashlib.sha256().digest_size
+T = TypeVar("T")
+
+
+def cache_dir(settings: Settings) -> Path:
+    """Where a project keeps the linking cache: beside its releases."""
+    return settings.path(settings.state_dir) / "cache" / "linking"
+
+
+def code_key() -> str:
+    """The digest of what computes the cached values: this package's source, the
+    Python and library versions, the entry format."""
+    digest = hashlib.sha256(f"{FORMAT} {sys.version}".encode())
+    for name in _LIBRARIES:
+        digest.update(f" {name} {importlib.metadata.version(name)}".encode())
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()[:24]
+
+
+def input_digests(store: ox.Store, items: Iterable[Input], base: str) -> dict[str, str]:
+    """Graph IRI -> digest of what the store holds in that input's graph."""
+    digests = {}
+    for item in items:
+        name = str(item.graph_iri)
+        if item.role == "data":
+            with item.path.open("rb") as handle:
+                digest = hashlib.file_digest(handle, "sha256")
+            digest.update(f"\0{item.path.suffix}\0{name}\0{base}".encode())
+        else:  # links files keep only what the data describes: the store's triples count
+            digest = hashlib.sha256(store.dump(format=ox.RdfFormat.N_TRIPLES,
+                                               from_graph=ox.NamedNode(name)))
+            digest.update(f"\0{item.role}\0{name}".encode())
+        digests[name] = digest.hexdigest()
+    return digests
+
+
+class Cache:
+    """Entries of one code key in ``folder``; :meth:`keep_used` drops the rest."""
+
+    def __init__(self, folder: Path, key: str | None = None) -> None:
+        self.root = folder
+        self.here = folder / (key or code_key())
+        self.used: set[str] = set()
+        self.hits = self.misses = 0
+
+    def _path(self, kind: str, digest: str) -> Path:
+        return self.here / f"{kind}-{digest}.pickle"
+
+    def get(self, kind: str, digest: str, expected: type[T]) -> T | None:
+        """The entry, or None if absent, unreadable, damaged or not an ``expected``."""
+        path = self._path(kind, digest)
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            self.misses += 1
+            return None
+        body = raw[_DIGEST:]
+        if raw[:_DIGEST] != hashlib.sha256(body).digest():
+            self.misses += 1
+            return None
+        try:
+            value = pickle.loads(body)
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError,
+                TypeError, ValueError):
+            self.misses += 1
+            return None
+        if not isinstance(value, expected):
+            self.misses += 1
+            return None
+        self.used.add(path.name)
+        self.hits += 1
+        return value
+
+    def put(self, kind: str, digest: str, value: object) -> None:
+        """Write an entry atomically (a cache that cannot be written is no cache: ignored)."""
+        path = self._path(kind, digest)
+        body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            self.here.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.here, prefix=".tmp-")
+            with os.fdopen(handle, "wb") as out:
+                out.write(hashlib.sha256(body).digest())
+                out.write(body)
+            os.replace(temporary, path)
+        except OSError:
+            return
+        self.used.add(path.name)
+
+    def keep_used(self) -> None:
+        """Remove the entries this run did not use and the folders of other code keys."""
+        if self.root.is_dir():
+            for folder in self.root.iterdir():
+                if folder != self.here:
+                    shutil.rmtree(folder, ignore_errors=True)
+        if self.here.is_dir():
+            for entry in self.here.iterdir():
+                if entry.name not in self.used:
+                    try:
+                        entry.unlink(missing_ok=True)
+                    except OSError:  # a folder, or not ours to remove: a stale entry only
+                        continue
