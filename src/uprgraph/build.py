@@ -8,12 +8,13 @@ write dumps, description and store into a staging directory, then swap it in.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -30,11 +31,12 @@ from .forked import ChildFailed, Forked
 from .inputs import Input
 from .linking import cache_dir as linking_cache_dir
 from .linking import link_quads
-from .links.linksets import count_links, describe_linksets
+from .links.linksets import Linkset, count_links, describe_linksets
+from .links.report import Report as LinksReport
 from .links.report import coverage
 from .release import layout, pieces
 from .release.describe import VOID, describe, description_quads
-from .release.dumps import write_dumps
+from .release.dumps import Dump, Spans, write_dumps
 from .release.pieces import Piece, Previous
 from .release.storage import write_store
 from .store.oxigraph import OxigraphStore
@@ -45,11 +47,11 @@ from .working import RDFLIB_ROLES, WorkingSet
 #: that of the N-Quads of earlier versions, removed like it when a build was interrupted)
 _SCRATCH_PREFIXES = (".pieces-", ".nquads-")
 #: the steps of a build, in order; each is timed (``BuildResult.timings``) and shown
-#: (``validate`` runs in a process of its own beside link and filter and is its own
-#: time; ``wait`` is what the build then waited for its verdict; ``count``, the graphs'
-#: and links' counts, runs beside the dumps and the store, and ``dump`` and ``load`` are
-#: what the build then waited for them)
-STAGES = ("parse", "validate", "link", "filter", "wait", "count", "dump", "load", "publish")
+#: (``validate`` runs in a process of its own beside link, filter and count, the graphs'
+#: and links' counts, and is its own time; ``wait`` is what the build then waited for its
+#: verdict; the dumps and the store are written together, ``dump`` and ``load`` being what
+#: the build then waited for each)
+STAGES = ("parse", "validate", "link", "filter", "count", "wait", "dump", "load", "publish")
 
 
 class BuildError(RuntimeError):
@@ -212,23 +214,61 @@ def _release(
     for prefix in _SCRATCH_PREFIXES:  # of an interrupted build
         for leftover in settings.releases_dir.glob(prefix + "*"):
             shutil.rmtree(leftover, ignore_errors=True)
+    try:
+        return _write(settings, work, verdict, withheld, lap)
+    except BaseException:
+        # after the threads writing into it have ended (the pool's exit waits for them)
+        for leftover in settings.releases_dir.glob(layout.BUILDING_PREFIX + "*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        raise
+
+
+def _write(settings: Settings, work: WorkingSet, verdict: Callable[[], object], withheld: int,
+           lap: Callable[[str], None]) -> tuple[Path, str, datetime, int, tuple[int, str | None]]:
+    """The release's pieces, counts, dumps and store, written into a staging directory."""
     # each graph serialised once, on disk rather than in memory: the release id, the
     # dumps and the on-disk store are all made from these pieces
-    with tempfile.TemporaryDirectory(prefix=_SCRATCH_PREFIXES[0],
-                                     dir=settings.releases_dir) as tmp:
-        graphs = pieces.write_pieces(work.store, work.graph_names(), Path(tmp))
+    with (tempfile.TemporaryDirectory(prefix=_SCRATCH_PREFIXES[0],
+                                      dir=settings.releases_dir) as tmp,
+          ThreadPoolExecutor(max_workers=2, thread_name_prefix="release") as pool):
+        scratch = Path(tmp)
+        graphs = pieces.write_pieces(work.store, work.graph_names(), scratch)
         lap("filter")
+        writing = _Writing(settings, pool, scratch)
+        # the dumps (into the scratch folder: nothing enters the release before the
+        # verdict) and the counts only read the working store: they run while
+        # validation may still be going on, on the core the build would otherwise
+        # leave idle waiting for it; the store, which takes memory, waits for the verdict
+        writing.dumping = pool.submit(write_dumps, scratch / layout.DUMPS, work.store, graphs,
+                                      len(work.store), writing.prefixes, writing.previous)
+        counts = _count(settings, work)
+        lap("count")
         verdict()
         lap("wait")
         built, release_id = _release_id(settings, pieces.release_digest(graphs))
         staging = layout.start(settings, release_id)
-        try:
-            stored = _write_release(settings, work, staging, graphs,
-                                    (built, release_id, withheld), lap, Path(tmp))
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+        stored = _write_release(settings, work, staging, graphs,
+                                (built, release_id, withheld), counts, writing, lap)
     return staging, release_id, built, withheld, stored
+
+
+@dataclass
+class _Writing:
+    """What writing a release's files shares: its threads, scratch folder, prefixes, and
+    the published release it may reuse (``dumping``: the dumps being written)."""
+
+    settings: Settings
+    pool: ThreadPoolExecutor
+    scratch: Path
+    prefixes: dict[str, str] = field(init=False)
+    builder: str = field(init=False)
+    previous: Previous | None = field(init=False)
+    dumping: Future[tuple[list[Dump], Spans]] | None = None
+
+    def __post_init__(self) -> None:
+        self.prefixes = _prefixes(self.settings)
+        self.builder = pieces.builder_key(self.settings.iris.base, self.prefixes)
+        self.previous = _previous(self.settings, self.builder)
 
 
 def _previous(settings: Settings, builder: str) -> Previous | None:
@@ -243,40 +283,54 @@ def _previous(settings: Settings, builder: str) -> Previous | None:
     return pieces.previous(published.path, builder)
 
 
+@dataclass
+class _Counts:
+    """What the release's description and links report say of its data."""
+
+    graphs: list[tuple[str, int]]
+    linksets: list[Linkset]
+    links_report: LinksReport
+
+
+def _count(settings: Settings, work: WorkingSet) -> _Counts:
+    """The triples of each graph, the linksets and the coverage figures of the data."""
+    # the in-memory working store answers faster than the disk store; the linksets' count
+    # reads every triple, so it runs in a thread beside the coverage figures
+    public = OxigraphStore(work.store)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="count") as pool:
+        counting = pool.submit(count_links, public, settings.iris)
+        graph_counts = sorted(work.graph_counts().items())
+        links_report = coverage(public, settings.iris, linksets=[])  # figures and reviews
+        links_report.linksets = counting.result()
+    return _Counts(graph_counts, links_report.linksets, links_report)
+
+
 def _write_release(
     settings: Settings, work: WorkingSet, staging: Path, graphs: list[Piece],
-    release: tuple[datetime, str, int], lap: Callable[[str], None], scratch: Path,
+    release: tuple[datetime, str, int], counts: _Counts, writing: _Writing,
+    lap: Callable[[str], None],
 ) -> tuple[int, str | None]:
-    """Dumps, store, description, links report and manifest of a release into ``staging``
-    (``scratch``: a folder for files it needs meanwhile); the number of quads its store
-    holds, counted, and the release that store was made from (None: loaded afresh).
+    """Dumps, store, description, links report and manifest of a release into ``staging``;
+    the number of quads its store holds, counted, and the release that store was made
+    from (None: loaded afresh).
 
     Graphs unchanged since the published release are taken from it: their pieces of
     its dumps and, through hard links, its store's files."""
     built, release_id, withheld = release
     triples = len(work.store)
-    prefixes = _prefixes(settings)
-    builder = pieces.builder_key(settings.iris.base, prefixes)
-    previous = _previous(settings, builder)
-    # the store's load and the dumps run in Rust and zlib without Python's lock,
-    # beside the counting queries here
-    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="release") as pool:
-        loading = pool.submit(write_store, staging / layout.STORE, graphs, previous,
-                              str(settings.iris.description_graph), scratch / "store.nq")
-        dumping = pool.submit(write_dumps, staging / layout.DUMPS, work.store, graphs,
-                              triples, prefixes, previous)
-        # the public data in memory answers the counting queries faster than the disk store;
-        # the linksets' count reads every triple, so it runs beside the coverage figures
-        public = OxigraphStore(work.store)
-        counting = pool.submit(count_links, public, settings.iris)
-        graph_counts = sorted(work.graph_counts().items())
-        links_report = coverage(public, settings.iris, linksets=[])  # figures and reviews
-        linksets = links_report.linksets = counting.result()
-        lap("count")
-        dumps, spans = dumping.result()
-        pieces.record(staging, builder, graphs, spans)
-        lap("dump")
-        store, derived = loading.result()
+    previous = writing.previous
+    # the store's load and the dumps run in Rust and zlib without Python's lock
+    loading = writing.pool.submit(write_store, staging / layout.STORE, graphs, previous,
+                                  str(settings.iris.description_graph),
+                                  writing.scratch / "store.nq")
+    graph_counts, linksets, links_report = counts.graphs, counts.linksets, counts.links_report
+    assert writing.dumping is not None
+    dumps, spans = writing.dumping.result()
+    for dump in dumps:  # written into the scratch folder, on the same file system
+        os.replace(writing.scratch / layout.DUMPS / dump.file, staging / layout.DUMPS / dump.file)
+    pieces.record(staging, writing.builder, graphs, spans)
+    lap("dump")
+    store, derived = loading.result()
     stamp = built.isoformat().replace("+00:00", "Z")
     description = describe(settings, built=stamp, triples=triples, graphs=graph_counts,
                            dumps=dumps)

@@ -88,6 +88,7 @@ def write_dumps(
         finally:
             scratch.unlink(missing_ok=True)
 
+    folder.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dump") as pool:
         jobs = [pool.submit(write, name, format_name) for name, format_name in DUMP_FILES]
         done = [job.result() for job in jobs]
