@@ -235,16 +235,15 @@ def _write(settings: Settings, work: WorkingSet, verdict: Callable[[], object], 
         graphs = pieces.write_pieces(work.store, work.graph_names(), scratch)
         lap("filter")
         writing = _Writing(settings, pool, scratch)
-        # the dumps (into the scratch folder: nothing enters the release before the
-        # verdict) and the counts only read the working store: they run while
-        # validation may still be going on, on the core the build would otherwise
-        # leave idle waiting for it; the store, which takes memory, waits for the verdict
-        writing.dumping = pool.submit(write_dumps, scratch / layout.DUMPS, work.store, graphs,
-                                      len(work.store), writing.prefixes, writing.previous)
+        # the counts only read the working store: they run while validation may still be
+        # going on, on the core the build would otherwise leave idle waiting for it; the
+        # dumps and the store then run together, beside each other
         counts = _count(settings, work)
         lap("count")
         verdict()
         lap("wait")
+        writing.dumping = pool.submit(write_dumps, scratch / layout.DUMPS, work.store, graphs,
+                                      len(work.store), writing.prefixes, writing.previous)
         built, release_id = _release_id(settings, pieces.release_digest(graphs))
         staging = layout.start(settings, release_id)
         stored = _write_release(settings, work, staging, graphs,
