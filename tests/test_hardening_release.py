@@ -157,3 +157,21 @@ def test_builds_killed_while_serving(tmp_path):
     assert not problems, problems[:5]
     print(f"\nbuilds killed after {kills} s while serving: {tally.total} requests, "
           f"statuses {dict(tally.counts)}")
+
+
+def test_a_new_release_takes_over_with_every_query_worker_started(tmp_path):
+    """A switch waits for all the new pool's workers, so clients asking at once are not
+    queued behind the one worker that was ready first."""
+    from uprgraph.web.executor import StoreSpec
+    from uprgraph.web.pool import QueryPool
+
+    project = copy_project(tmp_path)
+    settings = load_settings(project)
+    release = build(settings).release
+    pool = QueryPool(StoreSpec("oxigraph", path=str(release.path / layout.STORE)), size=3)
+    try:
+        assert pool.settle(60)
+        assert len(pool._idle.queue) == 3  # every worker of the pool is idle and ready
+    finally:
+        pool.retire()
+        pool.close()

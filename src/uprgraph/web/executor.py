@@ -306,6 +306,10 @@ class InlineExecutor:
     def retire(self) -> None:
         """Nothing to stop: requests still using the store finish, then :meth:`close`."""
 
+    def settle(self, timeout: float) -> bool:
+        """Ready as soon as it exists (no workers to start)."""
+        return True
+
 
 def _main() -> None:  # pragma: no cover - runs in the worker process
     conn = Connection(int(sys.argv[1]))

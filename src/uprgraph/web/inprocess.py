@@ -232,6 +232,10 @@ class ThreadExecutor:
     def retire(self) -> None:
         """Nothing to stop here: the process serving this store retires as a whole."""
 
+    def settle(self, timeout: float) -> bool:
+        """Ready as soon as it exists (no workers to start)."""
+        return True
+
     def close(self) -> None:
         store, self.store = self.store, None
         if store is not None and hasattr(store, "close"):

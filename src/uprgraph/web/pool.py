@@ -9,7 +9,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 
 from ..store.base import StoreError
@@ -133,8 +133,26 @@ class QueryPool:
         #: how the workers are cut off from the network (None: they are not)
         self.defence = first.defence
         self._idle.put(first)
+        #: set once every worker started with the pool is ready (or has failed)
+        self._settled = threading.Event()
+        starting = [len(others)]
+
+        def started() -> None:
+            with self._lock:
+                starting[0] -= 1
+                if starting[0] <= 0:
+                    self._settled.set()
+
+        if not others:
+            self._settled.set()
         for worker in others:
-            self._enlist(worker)
+            self._enlist(worker, started)
+
+    def settle(self, timeout: float) -> bool:
+        """Wait until every worker started with the pool is ready (False: not within
+        ``timeout``): a pool that replaces another under load takes over with all its
+        workers, not one, so queries do not queue behind the ones still starting."""
+        return self._settled.wait(timeout)
 
     def _start(self) -> _Worker:
         if self._zygote is not None and not self._zygote.alive() and not self._closed:
@@ -153,9 +171,10 @@ class QueryPool:
             return
         self._idle.put(worker)
 
-    def _enlist(self, worker: _Worker) -> None:
+    def _enlist(self, worker: _Worker, started: Callable[[], None] = lambda: None) -> None:
         """Make ``worker`` available once its store is open (in the background, so no
-        request waits on a starting worker while another is free)."""
+        request waits on a starting worker while another is free); ``started`` is called
+        once it is available or has failed."""
 
         def ready() -> None:
             try:
@@ -164,11 +183,14 @@ class QueryPool:
                 with self._lock:
                     self._all.discard(worker)
                 worker.kill()
+                started()
                 return
             self._release(worker)
+            started()
 
         if worker.ready:
             self._release(worker)
+            started()
         else:
             threading.Thread(target=ready, daemon=True).start()
 

@@ -47,6 +47,8 @@ CHECK_SECONDS = 0.5
 _CHECKER = ThreadPoolExecutor(1, thread_name_prefix="uprgraph-release-check")
 #: longest wait for the requests and queries of a replaced release to finish
 RETIRE_SECONDS = 600.0
+#: longest wait for a new release's query workers to start before it takes over
+SETTLE_SECONDS = 60.0
 
 NS = {
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
@@ -305,6 +307,10 @@ class Site:
             log.error("still serving release %s: the new release cannot be served: %s",
                       self._served.release.id if self._served.release else "-", exc)
             return False
+        # the old release keeps answering while the new one's workers start
+        if not new.executor.settle(SETTLE_SECONDS):
+            log.warning("serving release %s before all its query workers started",
+                        new.release.id if new.release else "-")
         with self._lock:
             old, self._served = self._served, new
         log.info("now serving release %s", new.release.id if new.release else "-")
