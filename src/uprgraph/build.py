@@ -331,14 +331,16 @@ def _write_release(
     lap("dump")
     store, derived = loading.result()
     stamp = built.isoformat().replace("+00:00", "Z")
-    description = describe(settings, built=stamp, triples=triples, graphs=graph_counts,
-                           dumps=dumps)
-    describe_linksets(description, settings, linksets)
-    described = list(description_quads(description, settings.iris.description_graph))
-    store.load(described)
-    # counted once here; a server starting on this store compares with this count
-    stored = len(store)
-    store.close()
+    try:
+        description = describe(settings, built=stamp, triples=triples, graphs=graph_counts,
+                               dumps=dumps)
+        describe_linksets(description, settings, linksets)
+        described = list(description_quads(description, settings.iris.description_graph))
+        store.load(described)
+        # counted once here; a server starting on this store compares with this count
+        stored = len(store)
+    finally:  # closed before the staging directory may be removed: it writes in there
+        store.close()
     if stored != triples + len(described):
         raise BuildError(f"store holds {stored} quads, expected {triples + len(described)}")
     lap("load")

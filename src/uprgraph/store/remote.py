@@ -268,12 +268,12 @@ class RemoteStore:
         named_graphs: list[str] | None = None,
         base_iri: str | None = None,
     ) -> OxigraphResult:
+        if base_iri:  # before scoping, which resolves the graph names' relative IRIs
+            sparql = f"BASE <{base_iri}>\n{sparql}"
         info = analyse(sparql)
         pointer = self.pointer()
         scoped = scope_query(sparql, pointer.graphs) if pointer is not None else None
         text = scoped.text if scoped is not None else sparql
-        if base_iri:
-            text = f"BASE <{base_iri}>\n{text}"
         uses_from = scoped if scoped is not None and info.uses_from else None
         params = [("query", text),
                   *self._dataset(uses_from, pointer, default_graphs, named_graphs)]
