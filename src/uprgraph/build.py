@@ -31,7 +31,7 @@ from .forked import ChildFailed, Forked
 from .inputs import Input
 from .linking import cache_dir as linking_cache_dir
 from .linking import link_quads
-from .links.linksets import Linkset, count_links, describe_linksets
+from .links.linksets import count_links, describe_linksets
 from .links.report import Report as LinksReport
 from .links.report import coverage
 from .release import layout, pieces
@@ -287,7 +287,6 @@ class _Counts:
     """What the release's description and links report say of its data."""
 
     graphs: list[tuple[str, int]]
-    linksets: list[Linkset]
     links_report: LinksReport
 
 
@@ -301,7 +300,7 @@ def _count(settings: Settings, work: WorkingSet) -> _Counts:
         graph_counts = sorted(work.graph_counts().items())
         links_report = coverage(public, settings.iris, linksets=[])  # figures and reviews
         links_report.linksets = counting.result()
-    return _Counts(graph_counts, links_report.linksets, links_report)
+    return _Counts(graph_counts, links_report)
 
 
 def _write_release(
@@ -322,7 +321,7 @@ def _write_release(
     loading = writing.pool.submit(write_store, staging / layout.STORE, graphs, previous,
                                   str(settings.iris.description_graph),
                                   writing.scratch / "store.nq")
-    graph_counts, linksets, links_report = counts.graphs, counts.linksets, counts.links_report
+    graph_counts, links_report = counts.graphs, counts.links_report
     assert writing.dumping is not None
     dumps, spans = writing.dumping.result()
     for dump in dumps:  # written into the scratch folder, on the same file system
@@ -334,7 +333,7 @@ def _write_release(
     try:
         description = describe(settings, built=stamp, triples=triples, graphs=graph_counts,
                                dumps=dumps)
-        describe_linksets(description, settings, linksets)
+        describe_linksets(description, settings, links_report.linksets)
         described = list(description_quads(description, settings.iris.description_graph))
         store.load(described)
         # counted once here; a server starting on this store compares with this count
