@@ -180,6 +180,13 @@ def test_state_page_reads_on_a_phone_and_a_desktop(matrix_site, page, phone):
     page.goto(server.url + "doc/state/SVN")
     assert page.is_visible("table.cycles thead")
     chart_labels_read_well(page, "figure#themes")
+    # a review the graph knows only by its cycle shows no figures rather than "0 received"
+    page.goto(server.url + "doc/state/KHM")
+    rows = {r.locator("th").inner_text(): r for r in page.locator("table.cycles tbody tr").all()}
+    assert rows["Cycle 1"].locator("td[data-label=Received]").inner_text() == "—"
+    assert rows["Cycle 1"].locator("td[data-label=Counts]").inner_text() == (
+        "no figures in the graph")
+    assert rows["Cycle 3"].locator("td[data-label=Received]").inner_text() == "198"
 
 
 def chart_labels_read_well(pg, figure: str) -> None:
