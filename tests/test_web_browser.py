@@ -161,6 +161,21 @@ def test_editor_runs_an_example_query(matrix_site, page):
     shoot(page, "editor-desktop")
 
 
+def test_editor_controls_have_names(matrix_site, page):
+    """A screen reader announces every control of the query editor by a name."""
+    _settings, server, _store = matrix_site
+    page.goto(server.url + "sparql")
+    page.wait_for_selector("#yasgui .CodeMirror")
+    nameless = page.evaluate("""() => [...document.querySelectorAll(
+        '#yasgui input, #yasgui textarea, #yasgui select, #yasgui button')]
+      .filter(e => e.getClientRects().length > 0 && e.type !== 'hidden')
+      .filter(e => !(e.getAttribute('aria-label') || e.getAttribute('aria-labelledby')
+                     || e.title || (e.labels && e.labels.length) || e.textContent.trim()))
+      .map(e => e.outerHTML.slice(0, 120))""")
+    assert nameless == []
+    assert page.get_attribute("#yasgui .CodeMirror textarea", "aria-label") == "SPARQL query"
+
+
 # -- reading on a phone, and a search that finds nothing ------------------------------------
 def test_state_page_reads_on_a_phone_and_a_desktop(matrix_site, page, phone):
     _settings, server, _store = matrix_site

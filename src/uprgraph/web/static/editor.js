@@ -29,6 +29,14 @@
   var tab = yasgui.getTab();
   if (textarea) tab.setQuery(textarea.value);
   document.body.classList.add("js-editor");
+  // YASGUI's own controls carry no names a screen reader could announce: give them some.
+  function name(selector, label) {
+    el.querySelectorAll(selector).forEach(function (node) {
+      if (!node.hasAttribute("aria-label")) node.setAttribute("aria-label", label);
+    });
+  }
+  name(".CodeMirror textarea", "SPARQL query");
+  name("input.autocomplete", "SPARQL endpoint");
 
   var downloads = document.getElementById("editor-downloads");
   function refreshDownloads() {
