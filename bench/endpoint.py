@@ -2,6 +2,7 @@
 
     python -m bench.endpoint [--project DIR] [--n 30] [--seconds 5] [--budget 60]
                              [--rdflib-endpoint] [--out FILE.json] [--only SERVER ...]
+                             [--query NAME ...]
 
 Every server reads the same release (``--project``, built; without it the
 bundled data is built in a temporary folder) and is a subprocess on loopback:
@@ -74,6 +75,8 @@ FLOOR = "waitress, empty app"
 #: the memory mode with two HTTP processes forked from the loaded store (serve_processes)
 FORKED = "uprgraph memory, 2 processes"
 FORKED_DISK = "uprgraph disk, 2 processes"
+#: the same, its processes serving HTTP with granian instead of waitress (http_server)
+FORKED_GRANIAN = "uprgraph memory, 2 processes, granian"
 CHEAP = ("ask", "describe-one")
 
 
@@ -293,11 +296,15 @@ def versions() -> dict[str, str]:
 
 
 def run(project: Path, n: int, seconds: float, with_rdflib: bool,
-        budget: float = 60.0, only: tuple[str, ...] = ()) -> dict:
+        budget: float = 60.0, only: tuple[str, ...] = (), mix: tuple[str, ...] = ()) -> dict:
     current = (project / ".uprgraph" / "current").resolve()
     store, turtle = current / "store", current / "dumps" / "uprgraph.ttl"
     manifest = json.loads((current / "manifest.json").read_text())
     queries = query_mix(*sample_nodes(store))
+    unknown = set(mix) - set(queries)
+    if unknown:
+        raise SystemExit(f"no such query in the mix: {', '.join(sorted(unknown))}")
+    measured = {q: text for q, text in queries.items() if not mix or q in mix}
     uprgraph = [str(BIN / "uprgraph"), "--project", str(project), "serve", "--port", "{port}"]
     env = {"UPRGRAPH_MAX_ROWS": "1000000", "UPRGRAPH_QUERY_TIMEOUT": "600"}
     specs = [
@@ -308,6 +315,9 @@ def run(project: Path, n: int, seconds: float, with_rdflib: bool,
         ("uprgraph memory", uprgraph, "/sparql", {**env, "UPRGRAPH_STORE": "oxigraph-memory"}),
         (FORKED, uprgraph, "/sparql",
          {**env, "UPRGRAPH_STORE": "oxigraph-memory", "UPRGRAPH_SERVE_PROCESSES": "2"}),
+        (FORKED_GRANIAN, uprgraph, "/sparql",
+         {**env, "UPRGRAPH_STORE": "oxigraph-memory", "UPRGRAPH_SERVE_PROCESSES": "2",
+          "UPRGRAPH_HTTP_SERVER": "granian"}),
         (FORKED_DISK, uprgraph, "/sparql",
          {**env, "UPRGRAPH_STORE": "oxigraph", "UPRGRAPH_SERVE_PROCESSES": "2"}),
         (FLOOR, [sys.executable, "-m", "bench.endpoint", "--floor", "{port}"], "/sparql",
@@ -332,7 +342,7 @@ def run(project: Path, n: int, seconds: float, with_rdflib: bool,
             server.rss_mb, server.pss_mb = tree_memory_mb(server.proc.pid)
             print(f"{name}: first answer after {server.ready_s} s, RSS {server.rss_mb} MB, "
                   f"PSS {server.pss_mb} MB", flush=True)
-        for name, query in queries.items():
+        for name, query in measured.items():
             for server in servers:
                 if server.name == "rdflib-endpoint" and name not in AGGREGATES:
                     continue
@@ -363,7 +373,7 @@ def run(project: Path, n: int, seconds: float, with_rdflib: bool,
                 server.proc.kill()
     return {
         "triples": manifest["triples"],
-        "queries": queries,
+        "queries": measured,
         "n": n,
         "servers": {s.name: {"first_answer_s": s.ready_s, "rss_tree_mb": s.rss_mb,
                              "pss_tree_mb": s.pss_mb,
@@ -436,12 +446,14 @@ def main() -> None:
     ap.add_argument("--out", type=Path, help="also write the JSON here")
     ap.add_argument("--only", action="append", default=[], metavar="SERVER",
                     help="measure only this server (repeatable) besides Oxigraph's")
+    ap.add_argument("--query", action="append", default=[], metavar="NAME",
+                    help="time only this query of the mix (repeatable; throughput unchanged)")
     args = ap.parse_args()
     if args.floor:
         serve_floor(args.floor)
         return
     result = run(args.project or bundled_project(), args.n, args.seconds, args.rdflib_endpoint,
-                 args.budget, tuple(args.only))
+                 args.budget, tuple(args.only), tuple(args.query))
     if args.out:
         args.out.write_text(json.dumps(result, indent=2))
     print(table(result))

@@ -5,7 +5,7 @@ for the confinement, on the disk store too): the serving
 processes share one listening socket, have no network and the memory cap, keep the
 row cap and the timeout (a process whose query overran retires and a fresh one
 is forked while the other keeps answering), follow a new release, and all end
-with the server.
+with the server; on waitress and on granian (``http_server``).
 """
 
 from __future__ import annotations
@@ -28,6 +28,13 @@ from web_fixtures import Server, free_port
 pytest_plugins = ["web_fixtures"]
 
 MEMORY_MB = 3072
+
+
+@pytest.fixture(autouse=True, params=["waitress", "granian"])
+def http_server(request, monkeypatch) -> str:
+    """Every test here runs on each HTTP server the serving processes can use."""
+    monkeypatch.setenv("UPRGRAPH_HTTP_SERVER", request.param)
+    return request.param
 
 
 def children(pid: int) -> set[int]:
