@@ -55,7 +55,7 @@ PR_SET_PDEATHSIG = 1
 M_ARENA_MAX = -8
 MALLOC_ARENAS = 2
 #: the ``http_server`` setting's choices (the first is the default)
-HTTP_SERVERS = ("waitress", "granian")
+HTTP_SERVERS = ("granian", "waitress")
 
 
 def bind(settings: Settings) -> socket.socket:
