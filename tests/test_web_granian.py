@@ -157,3 +157,19 @@ def test_trickled_bodies_retire_their_process_which_closes_them(web_project):
             assert server.query(ASK).status == 200
         for s in trickling:
             s.close()
+
+
+def test_files_are_streamed_whole_and_by_range(granian_server, web_project):
+    """A dump (sent as an iterable the server closes) arrives whole, and a byte range of it."""
+    server, _ = granian_server
+    dump = (web_project / ".uprgraph" / "current" / "dumps" / "uprgraph.ttl").read_bytes()
+    whole = server.get("/dumps/uprgraph.ttl", "text/turtle")
+    assert whole.status == 200 and whole.body == dump
+    with socket.create_connection((server.host, server.port), timeout=10) as s:
+        s.sendall(b"GET /dumps/uprgraph.ttl HTTP/1.1\r\nHost: x\r\nRange: bytes=10-99\r\n"
+                  b"Connection: close\r\n\r\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 206")
+    assert data.partition(b"\r\n\r\n")[2] == dump[10:100]

@@ -36,7 +36,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from granian._futures import _new_cbscheduler
 from granian._granian import SocketHolder, WorkerSignal, WSGIWorker
@@ -161,7 +161,7 @@ def _identified(app: Wsgi, ident: str) -> Wsgi:
     return wsgi
 
 
-def _runner(app: Wsgi) -> Callable[[object, dict], int]:
+def _runner(app: Wsgi) -> Callable[[Any, dict], int]:
     """What granian calls in a Python thread for each request (``scope``: the environ
     granian made, less what every request shares)."""
     shared = {
@@ -171,13 +171,13 @@ def _runner(app: Wsgi) -> Callable[[object, dict], int]:
         "wsgi.version": (1, 0),
     }
 
-    def run(proto: object, scope: dict) -> int:
+    def run(proto: Any, scope: dict) -> int:  # proto: granian's, for this request
         reply = _Reply()
         answer = app(shared | scope, reply)
         if isinstance(answer, list):
-            proto.response_bytes(reply.status, reply.headers, b"".join(answer))  # type: ignore[attr-defined]
+            proto.response_bytes(reply.status, reply.headers, b"".join(answer))
         else:
-            proto.response_iter(reply.status, reply.headers, _Iterated(answer))  # type: ignore[attr-defined]
+            proto.response_iter(reply.status, reply.headers, _Iterated(answer))
         return reply.status
 
     return run
