@@ -9,7 +9,7 @@ bundled data is built in a temporary folder) and is a subprocess on loopback:
 ``oxigraph serve-read-only`` on the release's store, ``uprgraph serve`` with
 ``store = oxigraph`` (on disk) and with ``store = oxigraph-memory``, each also with
 ``serve_processes = 2`` (two HTTP processes forked from the one holding the store,
-queries in their own threads; on granian, the memory mode on waitress too), and, with
+queries in their own threads; the memory mode on granian too), and, with
 ``--rdflib-endpoint``, rdflib-endpoint (what a Python user reaches for first)
 on the aggregates. Each query of the mix is sent ``n`` times, one request after
 another on a kept-alive connection; median and 95th percentile are reported,
@@ -77,8 +77,8 @@ FLOOR_GRANIAN = "granian, empty app"
 #: the memory mode with two HTTP processes forked from the loaded store (serve_processes)
 FORKED = "uprgraph memory, 2 processes"
 FORKED_DISK = "uprgraph disk, 2 processes"
-#: the same, its processes serving HTTP with waitress instead of granian (http_server)
-FORKED_WAITRESS = "uprgraph memory, 2 processes, waitress"
+#: the same, its processes serving HTTP with granian instead of waitress (http_server)
+FORKED_GRANIAN = "uprgraph memory, 2 processes, granian"
 CHEAP = ("ask", "describe-one")
 
 
@@ -324,9 +324,9 @@ def run(project: Path, n: int, seconds: float, with_rdflib: bool,
         ("uprgraph memory", uprgraph, "/sparql", {**env, "UPRGRAPH_STORE": "oxigraph-memory"}),
         (FORKED, uprgraph, "/sparql",
          {**env, "UPRGRAPH_STORE": "oxigraph-memory", "UPRGRAPH_SERVE_PROCESSES": "2"}),
-        (FORKED_WAITRESS, uprgraph, "/sparql",
+        (FORKED_GRANIAN, uprgraph, "/sparql",
          {**env, "UPRGRAPH_STORE": "oxigraph-memory", "UPRGRAPH_SERVE_PROCESSES": "2",
-          "UPRGRAPH_HTTP_SERVER": "waitress"}),
+          "UPRGRAPH_HTTP_SERVER": "granian"}),
         (FORKED_DISK, uprgraph, "/sparql",
          {**env, "UPRGRAPH_STORE": "oxigraph", "UPRGRAPH_SERVE_PROCESSES": "2"}),
         (FLOOR, [sys.executable, "-m", "bench.endpoint", "--floor", "{port}"], "/sparql",

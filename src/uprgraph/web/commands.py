@@ -1,5 +1,5 @@
-"""``uprgraph serve``: the Linked Data server on a production WSGI server (waitress; granian
-in the serving processes of ``--processes``)."""
+"""``uprgraph serve``: the Linked Data server on a production WSGI server (waitress; or
+granian in the serving processes of ``--processes``, setting ``http_server``)."""
 
 from __future__ import annotations
 

@@ -20,7 +20,9 @@ guarantee is kept thus:
   query overrun: it stops accepting (the parent forks a fresh process at once) and its
   exit closes those connections;
 - a process retires (stops accepting, lets its connections finish, exits at a deadline)
-  on SIGTERM, after a query overran, or when its parent is gone.
+  on SIGTERM, after a query overran, or when its parent is gone; unlike waitress, it
+  closes a connection it accepted whose request has not arrived yet (hyper's graceful
+  shutdown), which is why waitress stays the default.
 
 Granian's worker classes are its internal API (``granian._granian``): the version is
 pinned to a range this module was written against.

@@ -12,7 +12,8 @@ process
 4. forks ``serve_processes`` children and never answers a request itself.
 
 Each child inherits the confinement and the listening socket (a socket keeps
-working in the namespace it was created in), runs waitress on it and evaluates
+working in the namespace it was created in), serves HTTP on it (``http_server``:
+granian, :mod:`.granian_server`, or waitress, :mod:`.server`) and evaluates
 queries in its own threads (:mod:`.inprocess`), reading the parent's pages
 copy-on-write. A child whose query overran its deadline answers 503, stops
 accepting, finishes its other requests and exits; the parent forks a fresh one
@@ -55,7 +56,7 @@ PR_SET_PDEATHSIG = 1
 M_ARENA_MAX = -8
 MALLOC_ARENAS = 2
 #: the ``http_server`` setting's choices (the first is the default)
-HTTP_SERVERS = ("granian", "waitress")
+HTTP_SERVERS = ("waitress", "granian")
 
 
 def bind(settings: Settings) -> socket.socket:
@@ -224,11 +225,11 @@ class Supervisor:
 
         signal.signal(signal.SIGTERM, retire)
         site.executor.on_overrun = retire
-        server.on_retire = retire
+        if self.settings.http_server == "granian":
+            server.on_retire = retire  # bodies trickled in hold its threads
         if asked:
             retire()
         server.run()
-
 
     def _server(self) -> HardenedServer | GranianServer:  # pragma: no cover - in a child
         if self.settings.http_server == "granian":
