@@ -2,13 +2,14 @@
 
     python -m bench.endpoint [--project DIR] [--n 30] [--seconds 5] [--budget 60]
                              [--rdflib-endpoint] [--out FILE.json] [--only SERVER ...]
+                             [--query NAME ...]
 
 Every server reads the same release (``--project``, built; without it the
 bundled data is built in a temporary folder) and is a subprocess on loopback:
 ``oxigraph serve-read-only`` on the release's store, ``uprgraph serve`` with
 ``store = oxigraph`` (on disk) and with ``store = oxigraph-memory``, each also with
 ``serve_processes = 2`` (two HTTP processes forked from the one holding the store,
-queries in their own threads), and, with
+queries in their own threads; the memory mode on granian too), and, with
 ``--rdflib-endpoint``, rdflib-endpoint (what a Python user reaches for first)
 on the aggregates. Each query of the mix is sent ``n`` times, one request after
 another on a kept-alive connection; median and 95th percentile are reported,
@@ -18,8 +19,8 @@ one recommendation, and on those of one state (a page of many queries), with the
 CPU the server's process tree used per request (which, unlike requests per second,
 does not depend on what else the machine runs). Start-up (to the first answer)
 and the memory of each server's process tree (RSS, and PSS, which counts pages
-shared between processes once) are reported too. A last row, waitress serving an
-app that answers at once, shows what the HTTP server alone costs: a floor for
+shared between processes once) are reported too. Two last rows, waitress and granian
+serving an app that answers at once, show what the HTTP server alone costs: a floor for
 uprgraph's latency and throughput.
 """
 
@@ -71,9 +72,13 @@ def query_mix(state: str, review: str, recommendation: str) -> dict[str, str]:
 AGGREGATES = ("counts-state", "theme-x-cycle", "facets")
 #: waitress with an app that answers at once: the HTTP server's own cost (a floor)
 FLOOR = "waitress, empty app"
+#: the same app on granian, as a serving process runs it (one process)
+FLOOR_GRANIAN = "granian, empty app"
 #: the memory mode with two HTTP processes forked from the loaded store (serve_processes)
 FORKED = "uprgraph memory, 2 processes"
 FORKED_DISK = "uprgraph disk, 2 processes"
+#: the same, its processes serving HTTP with granian instead of waitress (http_server)
+FORKED_GRANIAN = "uprgraph memory, 2 processes, granian"
 CHEAP = ("ask", "describe-one")
 
 
@@ -260,8 +265,15 @@ def floor_app(environ: dict, start_response) -> list[bytes]:
     return [body]
 
 
-def serve_floor(port: int) -> None:
-    """waitress, as ``uprgraph serve`` runs it, with :func:`floor_app`."""
+def serve_floor(port: int, server: str = "waitress") -> None:
+    """:func:`floor_app` on waitress, or on granian as a serving process runs it."""
+    if server == "granian":
+        from uprgraph.config import Settings
+        from uprgraph.web.granian_server import GranianServer
+
+        sock = socket.create_server(("127.0.0.1", port), backlog=1024)
+        GranianServer(floor_app, Settings(), 8, sock).run()
+        return
     from waitress import serve
 
     serve(floor_app, host="127.0.0.1", port=port, threads=8, _quiet=True)
@@ -284,7 +296,7 @@ def versions() -> dict[str, str]:
 
     found = {}
     for pkg in ("uprgraph", "pyoxigraph", "oxigraph", "rdflib", "rdflib-endpoint", "waitress",
-                "flask", "pyshacl", "pyshacl-turbo"):
+                "granian", "flask", "pyshacl", "pyshacl-turbo"):
         try:
             found[pkg] = version(pkg)
         except PackageNotFoundError:
@@ -293,11 +305,15 @@ def versions() -> dict[str, str]:
 
 
 def run(project: Path, n: int, seconds: float, with_rdflib: bool,
-        budget: float = 60.0, only: tuple[str, ...] = ()) -> dict:
+        budget: float = 60.0, only: tuple[str, ...] = (), mix: tuple[str, ...] = ()) -> dict:
     current = (project / ".uprgraph" / "current").resolve()
     store, turtle = current / "store", current / "dumps" / "uprgraph.ttl"
     manifest = json.loads((current / "manifest.json").read_text())
     queries = query_mix(*sample_nodes(store))
+    unknown = set(mix) - set(queries)
+    if unknown:
+        raise SystemExit(f"no such query in the mix: {', '.join(sorted(unknown))}")
+    measured = {q: text for q, text in queries.items() if not mix or q in mix}
     uprgraph = [str(BIN / "uprgraph"), "--project", str(project), "serve", "--port", "{port}"]
     env = {"UPRGRAPH_MAX_ROWS": "1000000", "UPRGRAPH_QUERY_TIMEOUT": "600"}
     specs = [
@@ -308,10 +324,15 @@ def run(project: Path, n: int, seconds: float, with_rdflib: bool,
         ("uprgraph memory", uprgraph, "/sparql", {**env, "UPRGRAPH_STORE": "oxigraph-memory"}),
         (FORKED, uprgraph, "/sparql",
          {**env, "UPRGRAPH_STORE": "oxigraph-memory", "UPRGRAPH_SERVE_PROCESSES": "2"}),
+        (FORKED_GRANIAN, uprgraph, "/sparql",
+         {**env, "UPRGRAPH_STORE": "oxigraph-memory", "UPRGRAPH_SERVE_PROCESSES": "2",
+          "UPRGRAPH_HTTP_SERVER": "granian"}),
         (FORKED_DISK, uprgraph, "/sparql",
          {**env, "UPRGRAPH_STORE": "oxigraph", "UPRGRAPH_SERVE_PROCESSES": "2"}),
         (FLOOR, [sys.executable, "-m", "bench.endpoint", "--floor", "{port}"], "/sparql",
          {"PYTHONPATH": str(ROOT)}),
+        (FLOOR_GRANIAN, [sys.executable, "-m", "bench.endpoint", "--floor", "{port}",
+                         "--floor-server", "granian"], "/sparql", {"PYTHONPATH": str(ROOT)}),
     ]
     if only:  # Oxigraph's server stays: it is the reference
         specs = [sp for sp in specs if sp[0] == specs[0][0] or sp[0] in only]
@@ -332,11 +353,11 @@ def run(project: Path, n: int, seconds: float, with_rdflib: bool,
             server.rss_mb, server.pss_mb = tree_memory_mb(server.proc.pid)
             print(f"{name}: first answer after {server.ready_s} s, RSS {server.rss_mb} MB, "
                   f"PSS {server.pss_mb} MB", flush=True)
-        for name, query in queries.items():
+        for name, query in measured.items():
             for server in servers:
                 if server.name == "rdflib-endpoint" and name not in AGGREGATES:
                     continue
-                if server.name == FLOOR and name != "ask":
+                if server.name in (FLOOR, FLOOR_GRANIAN) and name != "ask":
                     continue
                 reps = max(3, n // 10) if server.name == "rdflib-endpoint" else n
                 server.latency[name] = latency(server, name, query, reps, budget)
@@ -363,7 +384,7 @@ def run(project: Path, n: int, seconds: float, with_rdflib: bool,
                 server.proc.kill()
     return {
         "triples": manifest["triples"],
-        "queries": queries,
+        "queries": measured,
         "n": n,
         "servers": {s.name: {"first_answer_s": s.ready_s, "rss_tree_mb": s.rss_mb,
                              "pss_tree_mb": s.pss_mb,
@@ -433,15 +454,18 @@ def main() -> None:
     ap.add_argument("--budget", type=float, default=60.0,
                     help="seconds per query and server: fewer requests (at least 5) beyond it")
     ap.add_argument("--floor", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    ap.add_argument("--floor-server", default="waitress", help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help="also write the JSON here")
     ap.add_argument("--only", action="append", default=[], metavar="SERVER",
                     help="measure only this server (repeatable) besides Oxigraph's")
+    ap.add_argument("--query", action="append", default=[], metavar="NAME",
+                    help="time only this query of the mix (repeatable; throughput unchanged)")
     args = ap.parse_args()
     if args.floor:
-        serve_floor(args.floor)
+        serve_floor(args.floor, args.floor_server)
         return
     result = run(args.project or bundled_project(), args.n, args.seconds, args.rdflib_endpoint,
-                 args.budget, tuple(args.only))
+                 args.budget, tuple(args.only), tuple(args.query))
     if args.out:
         args.out.write_text(json.dumps(result, indent=2))
     print(table(result))

@@ -5,7 +5,7 @@ for the confinement, on the disk store too): the serving
 processes share one listening socket, have no network and the memory cap, keep the
 row cap and the timeout (a process whose query overran retires and a fresh one
 is forked while the other keeps answering), follow a new release, and all end
-with the server.
+with the server; on waitress and on granian (``http_server``).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -28,6 +29,13 @@ from web_fixtures import Server, free_port
 pytest_plugins = ["web_fixtures"]
 
 MEMORY_MB = 3072
+
+
+@pytest.fixture(autouse=True, params=["waitress", "granian"])
+def http_server(request, monkeypatch) -> str:
+    """Every test here runs on each HTTP server the serving processes can use."""
+    monkeypatch.setenv("UPRGRAPH_HTTP_SERVER", request.param)
+    return request.param
 
 
 def children(pid: int) -> set[int]:
@@ -155,10 +163,50 @@ def test_serving_processes_end_with_their_parent(web_project):
             time.sleep(0.1)
 
 
-def test_heavy_queries_retire_processes_without_dropping_cheap_requests(web_project):
+#: why a test of retiring without losing a connection does not run on granian
+GRANIAN_DROPS = ("a retiring granian process closes the connections it accepted whose request "
+                 "has not arrived yet (hyper's graceful shutdown; docs/deployment.md)")
+
+
+def test_a_retiring_process_answers_the_connections_it_accepted(web_project, http_server):
+    """Clients that connect, then take a moment to send: every serving process retires
+    meanwhile (a new release, a stop, an overrun), and each client is still answered."""
+    import threading
+
+    if http_server == "granian":
+        pytest.skip(GRANIAN_DROPS)
+    with forked_server(web_project) as (server, proc):
+        answers: list[int | str] = []
+
+        def client() -> None:
+            with socket.create_connection((server.host, server.port), timeout=10) as s:
+                time.sleep(0.3)
+                s.sendall(b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: x\r\nAccept: "
+                          b"application/sparql-results+json\r\nConnection: close\r\n\r\n")
+                try:
+                    answers.append(int(s.recv(100).split(b" ")[1]))
+                except (OSError, IndexError) as exc:
+                    answers.append(repr(exc))
+
+        threads = [threading.Thread(target=client) for _ in range(10)]
+        for t in threads:
+            t.start()
+        time.sleep(0.1)
+        for pid in children(proc.pid):
+            os.kill(pid, signal.SIGTERM)
+        for t in threads:
+            t.join()
+        assert answers == [200] * 10
+
+
+def test_heavy_queries_retire_processes_without_dropping_cheap_requests(web_project,
+                                                                        http_server):
     """Clients sending overrunning queries retire serving process after serving process;
     every other request is still answered, none loses its connection."""
     import threading
+
+    if http_server == "granian":
+        pytest.skip(GRANIAN_DROPS)
     from collections import Counter
 
     env = {"UPRGRAPH_QUERY_TIMEOUT": "2", "UPRGRAPH_LONG_QUERY_SECONDS": "1"}

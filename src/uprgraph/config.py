@@ -64,6 +64,9 @@ class Settings:
     #: loaded the store, each running queries in its own threads (0: one HTTP process with
     #: query worker processes)
     serve_processes: int = 0
+    #: HTTP server of those processes: "waitress", or "granian" (Rust's hyper behind a WSGI
+    #: interface: faster, but see docs/deployment.md)
+    http_server: str = "waitress"
     #: address-space cap of each query worker, in MiB (0: none); a query beyond it gets a 503
     query_memory_mb: int = 2048
     #: seconds after which a query counts as long: at most query_workers - 1 long queries

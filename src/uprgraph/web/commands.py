@@ -1,4 +1,5 @@
-"""``uprgraph serve``: the Linked Data server on a production WSGI server (waitress)."""
+"""``uprgraph serve``: the Linked Data server on a production WSGI server (waitress; or
+granian in the serving processes of ``--processes``, setting ``http_server``)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ PROCESSES = click.option("--processes", type=int, default=None,
 WORKERS = click.option("--workers", type=int, default=None,
                        help="Query worker processes (setting query_workers).")
 THREADS = click.option("--threads", type=int, default=8, show_default=True,
-                       help="HTTP threads of the waitress server.")
+                       help="HTTP threads of the server (of each serving process with "
+                       "--processes).")
 #: stores served by pre-forked processes when ``serve_processes`` > 0
 PREFORKED = ("oxigraph", "oxigraph-memory")
 GET = click.option("--get", "get_path", default=None, metavar="PATH",

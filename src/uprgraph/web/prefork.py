@@ -12,7 +12,8 @@ process
 4. forks ``serve_processes`` children and never answers a request itself.
 
 Each child inherits the confinement and the listening socket (a socket keeps
-working in the namespace it was created in), runs waitress on it and evaluates
+working in the namespace it was created in), serves HTTP on it (``http_server``:
+granian, :mod:`.granian_server`, or waitress, :mod:`.server`) and evaluates
 queries in its own threads (:mod:`.inprocess`), reading the parent's pages
 copy-on-write. A child whose query overran its deadline answers 503, stops
 accepting, finishes its other requests and exits; the parent forks a fresh one
@@ -32,6 +33,7 @@ import time
 import traceback
 from typing import TYPE_CHECKING
 
+from ..config import ConfigError
 from ..store.base import StoreError
 from .confine import isolate_network, limit_memory
 
@@ -39,6 +41,8 @@ if TYPE_CHECKING:
     from flask import Flask
 
     from ..config import Settings
+    from .granian_server import GranianServer
+    from .server import HardenedServer
 
 log = logging.getLogger(__name__)
 #: how often the parent looks at its children and at ``current``
@@ -51,6 +55,8 @@ PR_SET_PDEATHSIG = 1
 #: glibc ``mallopt`` parameter, and how many arenas a serving process may have
 M_ARENA_MAX = -8
 MALLOC_ARENAS = 2
+#: the ``http_server`` setting's choices (the first is the default)
+HTTP_SERVERS = ("waitress", "granian")
 
 
 def bind(settings: Settings) -> socket.socket:
@@ -188,8 +194,6 @@ class Supervisor:
 
     # -- a child ---------------------------------------------------------------
     def _child(self) -> None:  # pragma: no cover - runs in the forked child
-        from .server import create
-
         asked: list[object] = []  # a SIGTERM before the server exists: retire at once
         signal.signal(signal.SIGTERM, lambda *_: asked.append(True))
         if self.stopping:  # it came while the parent's handler was still ours
@@ -204,7 +208,7 @@ class Supervisor:
         except (StoreError, OSError, RuntimeError) as exc:  # RocksDB: RuntimeError
             log.error("a serving process could not open the store: %s", exc)
             os._exit(1)
-        server = create(self.app, self.settings, self.threads, _sock=self.sock)
+        server = self._server()
         server.parent = self.parent
         report = self._report_w
         pid = os.getpid()
@@ -221,9 +225,20 @@ class Supervisor:
 
         signal.signal(signal.SIGTERM, retire)
         site.executor.on_overrun = retire
+        if self.settings.http_server == "granian":
+            server.on_retire = retire  # bodies trickled in hold its threads
         if asked:
             retire()
         server.run()
+
+    def _server(self) -> HardenedServer | GranianServer:  # pragma: no cover - in a child
+        if self.settings.http_server == "granian":
+            from .granian_server import GranianServer
+
+            return GranianServer(self.app, self.settings, self.threads, self.sock)
+        from .server import create
+
+        return create(self.app, self.settings, self.threads, _sock=self.sock)
 
 
 def _end_with_parent(parent: int) -> None:  # pragma: no cover - in a child
@@ -237,11 +252,25 @@ def _end_with_parent(parent: int) -> None:  # pragma: no cover - in a child
         os._exit(0)
 
 
+def check_http_server(settings: Settings) -> None:
+    """The ``http_server`` setting names a server that can run here."""
+    if settings.http_server not in HTTP_SERVERS:
+        raise ConfigError(f"setting 'http_server': {settings.http_server!r} is not one of "
+                          f"{', '.join(HTTP_SERVERS)}")
+    if settings.http_server == "granian":
+        try:
+            import granian._granian  # noqa: F401
+        except ImportError as exc:
+            raise ConfigError(f"setting 'http_server' is 'granian', which cannot be loaded "
+                              f"here: {exc}") from exc
+
+
 def serve(settings: Settings, threads: int, echo) -> None:
     """``uprgraph serve`` with ``serve_processes`` > 0 (an Oxigraph store, in memory or
     on disk)."""
     from . import create_app
 
+    check_http_server(settings)
     sock = bind(settings)
     defence = confine_self(settings)
     app = create_app(settings, inprocess=True, defence=defence)
@@ -250,7 +279,8 @@ def serve(settings: Settings, threads: int, echo) -> None:
     signal.signal(signal.SIGINT, supervisor.stop)
     port = sock.getsockname()[1]
     echo(f"uprgraph: {app.extensions['uprgraph'].defence_line()}")
-    echo(f"uprgraph: {supervisor.processes} serving processes, forked from this one "
+    echo(f"uprgraph: {supervisor.processes} serving processes ({settings.http_server}), "
+         "forked from this one "
          f"(pid {os.getpid()}), which holds the store and follows new releases")
     echo(f"uprgraph: serving on http://{settings.host}:{port}/ (SPARQL at /sparql); "
          "Ctrl-C to stop")
