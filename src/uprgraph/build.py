@@ -135,8 +135,12 @@ def build(
         else:
             stages.close()
 
+    # what the published release offers for reuse: read first, since files it was made
+    # from are read again faster (inputs.load_into)
+    reuse = _Reuse(settings)
     try:
-        work = WorkingSet(inputs_mod.collect(settings))
+        work = WorkingSet(inputs_mod.collect(settings),
+                          reuse.previous.sources if reuse.previous is not None else None)
         bar = tqdm(work.items, desc="reading", unit="file", disable=not progress, leave=False)
         for item in bar:
             work.parse(item, settings.iris.base)
@@ -174,7 +178,7 @@ def build(
     staging = None
     try:
         staging, release_id, built, withheld, (stored, store_from) = _release(
-            settings, work, items, lap, conforming, log)
+            settings, work, items, lap, conforming, log, reuse)
         report = conforming()
         release = layout.publish(settings, staging, release_id, store_quads=stored)
     except BaseException as exc:
@@ -191,7 +195,7 @@ def build(
 
 def _release(
     settings: Settings, work: WorkingSet, items: list[Input], lap: Callable[[str], None],
-    verdict: Callable[[], object], log: Callable[[str], None],
+    verdict: Callable[[], object], log: Callable[[str], None], reuse: _Reuse,
 ) -> tuple[Path, str, datetime, int, tuple[int, str | None]]:
     """Link, filter, and write dumps, description and store into a staging directory
     (its path, the release id and time, the quads withheld, the quads in its store and
@@ -215,7 +219,7 @@ def _release(
         for leftover in settings.releases_dir.glob(prefix + "*"):
             shutil.rmtree(leftover, ignore_errors=True)
     try:
-        return _write(settings, work, verdict, withheld, lap)
+        return _write(settings, work, verdict, withheld, lap, reuse)
     except BaseException:
         # after the threads writing into it have ended (the pool's exit waits for them)
         for leftover in settings.releases_dir.glob(layout.BUILDING_PREFIX + "*"):
@@ -224,7 +228,8 @@ def _release(
 
 
 def _write(settings: Settings, work: WorkingSet, verdict: Callable[[], object], withheld: int,
-           lap: Callable[[str], None]) -> tuple[Path, str, datetime, int, tuple[int, str | None]]:
+           lap: Callable[[str], None], reuse: _Reuse,
+           ) -> tuple[Path, str, datetime, int, tuple[int, str | None]]:
     """The release's pieces, counts, dumps and store, written into a staging directory."""
     # each graph serialised once, on disk rather than in memory: the release id, the
     # dumps and the on-disk store are all made from these pieces
@@ -232,9 +237,10 @@ def _write(settings: Settings, work: WorkingSet, verdict: Callable[[], object], 
                                       dir=settings.releases_dir) as tmp,
           ThreadPoolExecutor(max_workers=2, thread_name_prefix="release") as pool):
         scratch = Path(tmp)
-        graphs = pieces.write_pieces(work.store, work.graph_names(), scratch)
+        graphs = pieces.write_pieces(work.store, work.graph_names(), scratch, work.sources(),
+                                     reuse.previous)
         lap("filter")
-        writing = _Writing(settings, pool, scratch)
+        writing = _Writing(settings, pool, scratch, reuse)
         # the counts only read the working store: they run while validation may still be
         # going on, on the core the build would otherwise leave idle waiting for it; the
         # dumps and the store then run together, beside each other
@@ -251,6 +257,16 @@ def _write(settings: Settings, work: WorkingSet, verdict: Callable[[], object], 
     return staging, release_id, built, withheld, stored
 
 
+class _Reuse:
+    """The prefixes and builder of this build, and what it may reuse of the published
+    release (``previous``, None: nothing)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.prefixes = _prefixes(settings)
+        self.builder = pieces.builder_key(settings.iris.base, self.prefixes)
+        self.previous = _previous(settings, self.builder)
+
+
 @dataclass
 class _Writing:
     """What writing a release's files shares: its threads, scratch folder, prefixes, and
@@ -259,15 +275,20 @@ class _Writing:
     settings: Settings
     pool: ThreadPoolExecutor
     scratch: Path
-    prefixes: dict[str, str] = field(init=False)
-    builder: str = field(init=False)
-    previous: Previous | None = field(init=False)
+    reuse: _Reuse
     dumping: Future[tuple[list[Dump], Spans]] | None = None
 
-    def __post_init__(self) -> None:
-        self.prefixes = _prefixes(self.settings)
-        self.builder = pieces.builder_key(self.settings.iris.base, self.prefixes)
-        self.previous = _previous(self.settings, self.builder)
+    @property
+    def prefixes(self) -> dict[str, str]:
+        return self.reuse.prefixes
+
+    @property
+    def builder(self) -> str:
+        return self.reuse.builder
+
+    @property
+    def previous(self) -> Previous | None:
+        return self.reuse.previous
 
 
 def _previous(settings: Settings, builder: str) -> Previous | None:

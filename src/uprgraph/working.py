@@ -9,7 +9,7 @@ are also kept as rdflib graphs, which the SHACL engines read.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -31,9 +31,13 @@ def graph_name(item: Input) -> ox.NamedNode:
 class WorkingSet:
     """The inputs of a build (in build order) and the store that holds their quads."""
 
-    def __init__(self, items: list[Input]) -> None:
+    def __init__(self, items: list[Input], known: Mapping[str, str] | None = None) -> None:
         self.items = items
         self.store = ox.Store()
+        #: graph IRI -> digest of the file an earlier build read into it with Oxigraph
+        self.known = known or {}
+        #: the graphs the build changed after reading them (removed or added quads)
+        self.altered: set[str] = set()
 
     def parse(self, item: Input, base: str) -> None:
         """Read one input into its graph (:class:`inputs.InputError` if it cannot be read)."""
@@ -41,13 +45,20 @@ class WorkingSet:
             inputs.parse(item, base)
             item.triples = inputs.add_graph(self.store, item.graph, graph_name(item))
         else:
-            inputs.load_into(self.store, item, base)
+            inputs.load_into(self.store, item, base, self.known.get(str(item.graph_iri)))
+
+    def sources(self) -> dict[str, str]:
+        """Graph IRI -> digest of the file the graph is exactly the content of: read by
+        Oxigraph and left as it was (:mod:`release.pieces` may then reuse its piece)."""
+        return {str(i.graph_iri): i.sha256 for i in self.items
+                if i.sha256 is not None and str(i.graph_iri) not in self.altered}
 
     def add_computed(self, quads: list[ox.Quad]) -> None:
         """Quads the build computed (the links graph, a named graph of its own) as one
         more input of the release, listed as ``linking``."""
         for name in sorted({q.graph_name.value for q in quads}):  # type: ignore[union-attr]
             mine = [q for q in quads if q.graph_name.value == name]  # type: ignore[union-attr]
+            self.altered.add(name)
             self.store.extend(mine)
             self.items.append(Input(Path("linking"), URIRef(name), "linking", triples=len(mine)))
 
@@ -86,6 +97,7 @@ class WorkingSet:
                     for quad in list(self.store.quads_for_pattern(subject, None, None, name)):
                         self.store.remove(quad)
                         item.triples -= 1
+                        self.altered.add(name.value)
 
     def subjects(self, predicate: URIRef, obj: URIRef, roles: tuple[str, ...]) -> set[Node]:
         """Subjects of ``(?, predicate, obj)`` in the inputs of ``roles``, as rdflib terms."""
@@ -112,6 +124,7 @@ class WorkingSet:
         doomed = [q for q in self.store if withheld(q.subject) or withheld(q.object)]
         for quad in doomed:
             self.store.remove(quad)
+            self.altered.add(str(quad.graph_name.value))  # type: ignore[union-attr]
         return len(doomed)
 
     def deduplicate(self) -> None:
@@ -140,6 +153,8 @@ class WorkingSet:
                           for r in rows]  # type: ignore[union-attr]
                 for quad in doomed:
                     self.store.remove(quad)
+                if doomed:
+                    self.altered.add(names[later].value)
 
     def graph_names(self) -> list[ox.NamedNode]:
         """The named graph of every input, in build order."""
