@@ -29,6 +29,8 @@ from .. import __version__
 
 #: the file of a release listing its graphs' digests and their pieces in each dump
 PIECES = "pieces.json"
+#: (target dataset, predicate IRI) -> triples: a graph's links (links.linksets.Counts)
+LinkCounts = dict[tuple[str, str], int]
 #: bumped whenever the way pieces are written changes: older releases are then not reused
 _LAYOUT = 1
 
@@ -38,11 +40,11 @@ class Piece:
     asked for if the graph's digest was taken from the previous release)."""
 
     def __init__(self, graph: ox.NamedNode, ntriples: Path, sha256: str, *,
-                 source: str | None = None, store: ox.Store | None = None,
+                 source: tuple[str, int] | None = None, store: ox.Store | None = None,
                  empty: bool = False) -> None:
         self.graph = graph
         self.sha256 = sha256
-        #: the digest of the file the graph is exactly the content of (None: altered)
+        #: digest and triples of the file the graph is exactly the content of (None: not)
         self.source = source
         self._path = ntriples
         self._store = store  # set while the N-Triples are still to be written
@@ -71,14 +73,14 @@ class Piece:
 
 
 def write_pieces(store: ox.Store, graphs: Sequence[ox.NamedNode], folder: Path,
-                 sources: Mapping[str, str] | None = None,
+                 sources: Mapping[str, tuple[str, int]] | None = None,
                  previous: Previous | None = None) -> list[Piece]:
     """Each graph of ``graphs`` (in order, once each) as N-Triples in ``folder``, digested.
 
     The in-memory store writes a graph's triples in the order they were added,
     which the build keeps the same for the same input, so the same data always
-    gives the same bytes. ``sources``: graph IRI -> digest of the file the graph is
-    exactly the content of; where ``previous`` names the same source for the graph,
+    gives the same bytes. ``sources``: graph IRI -> digest and triples of the file the
+    graph is exactly the content of; where ``previous`` names the same source for it,
     its digest is taken and the N-Triples are left to be written if needed."""
     sources = sources or {}
     pieces: list[Piece] = []
@@ -128,29 +130,46 @@ class Previous:
     spans: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)
     #: each dump's SHA-256 as its manifest states it (a damaged dump is not reused)
     dump_sha256: dict[str, str] = field(default_factory=dict)
-    #: graph IRI -> digest of the file the graph was exactly the content of
-    sources: dict[str, str] = field(default_factory=dict)
+    #: graph IRI -> digest and triples of the file the graph was exactly the content of
+    sources: dict[str, tuple[str, int]] = field(default_factory=dict)
+    #: graph IRI -> its links to outside datasets, (target, predicate) -> triples
+    links: dict[str, LinkCounts] = field(default_factory=dict)
 
     def unchanged(self, piece: Piece) -> bool:
         return self.digests.get(piece.iri) == piece.sha256
 
-    def same_source(self, iri: str, source: str | None) -> str | None:
-        """The graph's digest if it was made from a file of digest ``source`` (None: not)."""
+    def same_source(self, iri: str, source: tuple[str, int] | None) -> str | None:
+        """The graph's digest if it was made from the same file (None: not)."""
         if source is None or self.sources.get(iri) != source:
             return None
         return self.digests.get(iri)
+
+    def links_of(self, piece: Piece) -> LinkCounts | None:
+        """The graph's link counts if it is unchanged (None: to be counted)."""
+        return self.links.get(piece.iri) if self.unchanged(piece) else None
 
     def span(self, dump: str, key: str) -> tuple[int, int] | None:
         return self.spans.get(dump, {}).get(key)
 
 
 def record(folder: Path, builder: str, pieces: Sequence[Piece],
-           spans: dict[str, dict[str, tuple[int, int]]]) -> None:
-    """Write ``pieces.json`` into the release being built."""
+           spans: dict[str, dict[str, tuple[int, int]]],
+           links: Mapping[str, LinkCounts] | None = None) -> None:
+    """Write ``pieces.json`` into the release being built (``links``: each graph's link
+    counts, which a later build takes for the graphs it finds unchanged)."""
+    links = links or {}
+
+    def entry(piece: Piece) -> dict:
+        found: dict = {"iri": piece.iri, "sha256": piece.sha256}
+        if piece.source is not None:
+            found["source"], found["triples"] = piece.source
+        if piece.iri in links:
+            found["links"] = [[t, p, n] for (t, p), n in sorted(links[piece.iri].items())]
+        return found
+
     content = {
         "builder": builder,
-        "graphs": [{"iri": p.iri, "sha256": p.sha256,
-                    **({"source": p.source} if p.source is not None else {})} for p in pieces],
+        "graphs": [entry(p) for p in pieces],
         "dumps": {name: {key: list(span) for key, span in found.items()}
                   for name, found in spans.items()},
     }
@@ -167,11 +186,14 @@ def previous(release: Path | None, builder: str) -> Previous | None:
         if content.get("builder") != builder:
             return None
         digests = {str(g["iri"]): str(g["sha256"]) for g in content["graphs"]}
-        sources = {str(g["iri"]): str(g["source"]) for g in content["graphs"] if "source" in g}
+        sources = {str(g["iri"]): (str(g["source"]), int(g["triples"]))
+                   for g in content["graphs"] if "source" in g and "triples" in g}
+        links = {str(g["iri"]): {(str(t), str(p)): int(n) for t, p, n in g["links"]}
+                 for g in content["graphs"] if "links" in g}
         spans = {str(name): {str(k): (int(v[0]), int(v[1])) for k, v in found.items()}
                  for name, found in content["dumps"].items()}
         manifest = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
         dump_sha256 = {str(d["file"]): str(d["sha256"]) for d in manifest["dumps"]}
     except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
         return None
-    return Previous(release, digests, spans, dump_sha256, sources)
+    return Previous(release, digests, spans, dump_sha256, sources, links)
