@@ -43,8 +43,8 @@ class Input:
     graph: Graph = field(default_factory=Graph, repr=False)
     #: triples the file holds (set by :func:`load_into`, which leaves ``graph`` empty)
     triples: int = 0
-    #: the file's SHA-256 if its graph is exactly what Oxigraph read from it (None: the
-    #: file was read another way, by rdflib)
+    #: ``format:SHA-256`` of the file if its graph is exactly what Oxigraph read from it
+    #: (None: the file was read another way, by rdflib)
     sha256: str | None = None
 
     def label(self, project_dir: Path) -> str:
@@ -140,7 +140,8 @@ def load_into(store: ox.Store, item: Input, base: str,
             data = item.path.read_bytes()
         except OSError as exc:
             raise InputError(f"{item.path}: cannot be read: {exc}") from exc
-        digest = hashlib.sha256(data).hexdigest()
+        # the format is part of what was read: the same bytes under another name are not
+        digest = f"{fmt.name}:{hashlib.sha256(data).hexdigest()}"
         same = known is not None and known[0] == digest
         options = {"format": fmt.oxigraph_rdf, "base_iri": base, "to_graph": target,
                    "lenient": same}

@@ -165,15 +165,15 @@ class WorkingSet:
         return [graph_name(i) for i in self.items]
 
     def graph_counts(self) -> dict[str, int]:
-        """The triples of each non-empty graph: as read for a graph the build left alone,
-        counted in the store for the others (and a graph two files share)."""
+        """The triples of each non-empty graph: as Oxigraph read them for a graph the build
+        left alone, counted in the store for the others (and a graph two files share)."""
         files = Counter(str(i.graph_iri) for i in self.items)
         counts: dict[str, int] = {}
         for item in self.items:
             iri = str(item.graph_iri)
             if iri in counts:
                 continue
-            if files[iri] == 1 and iri not in self.altered:
+            if files[iri] == 1 and iri not in self.altered and item.sha256 is not None:
                 counts[iri] = item.triples
             else:
                 counts[iri] = inputs.count(self.store, graph_name(item))
