@@ -142,9 +142,9 @@ def build(
     try:
         work = WorkingSet(inputs_mod.collect(settings),
                           reuse.previous.sources if reuse.previous is not None else None)
-        bar = tqdm(work.items, desc="reading", unit="file", disable=not progress, leave=False)
-        for item in bar:
-            work.parse(item, settings.iris.base)
+        with tqdm(total=len(work.items), desc="reading", unit="file", disable=not progress,
+                  leave=False) as bar:
+            work.read(settings.iris.base, done=lambda _item: bar.update(1))
     except inputs_mod.InputError as exc:
         stages.close()
         raise BuildError(str(exc)) from exc
