@@ -32,9 +32,10 @@ from .forked import ChildFailed, Forked
 from .inputs import Input
 from .linking import cache_dir as linking_cache_dir
 from .linking import link_quads
+from .linking.figures import reviews
 from .links.linksets import describe_linksets, link_counts, linksets
 from .links.report import Report as LinksReport
-from .links.report import coverage
+from .links.report import figures as coverage_figures
 from .release import layout, pieces
 from .release.describe import VOID, describe, description_quads
 from .release.dumps import Dump, Spans, write_dumps
@@ -237,7 +238,7 @@ def _write(settings: Settings, work: WorkingSet, verdict: Callable[[], object], 
     with (tempfile.TemporaryDirectory(prefix=_SCRATCH_PREFIXES[0],
                                       dir=settings.releases_dir) as tmp,
           ThreadPoolExecutor(max_workers=2, thread_name_prefix="release") as pool,
-          ThreadPoolExecutor(max_workers=2, thread_name_prefix="count") as counters):
+          ThreadPoolExecutor(max_workers=3, thread_name_prefix="count") as counters):
         scratch = Path(tmp)
         graphs = pieces.write_pieces(work.store, work.graph_names(), scratch, work.sources(),
                                      reuse.previous)
@@ -315,8 +316,9 @@ class _Counts:
 
 
 class _Counting:
-    """The triples of each graph (counted at once), and the linksets and coverage figures
-    of the data, counted in two threads of ``pool``."""
+    """The triples of each graph (counted at once), and the linksets, coverage figures
+    and per-review figures of the data, each counted in a thread of ``pool`` (Oxigraph
+    evaluates a query without Python's lock)."""
 
     def __init__(self, settings: Settings, work: WorkingSet, graphs: list[Piece],
                  previous: Previous | None, pool: ThreadPoolExecutor) -> None:
@@ -338,16 +340,17 @@ class _Counting:
             return found
 
         self._links = pool.submit(links)
-        self._coverage = pool.submit(coverage, public, settings.iris, linksets=[])
+        self._figures = pool.submit(coverage_figures, public, settings.iris)
+        self._reviews = pool.submit(reviews, public, settings.iris)
 
     def result(self) -> _Counts:
         """The counts (waiting for them)."""
         by_graph = self._links.result()
-        links_report = self._coverage.result()  # figures and reviews
         total: Counter[tuple[str, str]] = Counter()
         for found in by_graph.values():
             total.update(found)
-        links_report.linksets = linksets(dict(total), self.iris)
+        links_report = LinksReport(self._figures.result(), linksets(dict(total), self.iris),
+                                   self._reviews.result())
         return _Counts(self.graphs, links_report, by_graph)
 
 
