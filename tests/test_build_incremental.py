@@ -8,6 +8,7 @@ left exactly as it was, even when the rebuild fails.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -29,6 +30,14 @@ EXTRA = """@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 CHANGED = """@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 <id/state/KHM> rdfs:comment "A state of mainland South-East Asia."@en .
 """
+#: a file bigger than data/upr-process.ttl stating one of its triples: the triple leaves
+#: that graph, whose file is unchanged
+MORE = "\n".join([
+    "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .",
+    "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .",
+    '<id/mechanism/upr> skos:altLabel "UPR"@en .',
+    *(f'<id/state/KHM> rdfs:comment "Note {n} on Cambodia."@en .' for n in range(20)),
+]) + "\n"
 #: a state without its name and codes: the shapes refuse it
 BROKEN = """@prefix upr: <def/upr#> .
 <id/state/ZZZ> a upr:State .
@@ -65,6 +74,9 @@ def assert_same_release(rebuilt: layout.Release, full: layout.Release) -> None:
         assert ((rebuilt.dumps_path / dump["file"]).read_bytes()
                 == (full.dumps_path / dump["file"]).read_bytes()), dump["file"]
     assert (rebuilt.path / PIECES).read_bytes() == (full.path / PIECES).read_bytes()
+    report, full_report = (json.loads((r.path / layout.LINKS_REPORT).read_text())
+                           for r in (rebuilt, full))
+    assert report == full_report
     (lines, blank), (full_lines, full_blank) = store_quads(rebuilt.path), store_quads(full.path)
     assert lines == full_lines
     for graph in full_blank.graphs():
@@ -165,3 +177,51 @@ def test_rebuild_falls_back_when_the_previous_release_cannot_be_reused(project, 
     # without the N-Triples dump, the changes cannot be found: the store is loaded afresh
     assert result.store_from is None
     assert_same_release(rebuilt, full_build(copied, tmp_path / "full"))
+
+
+def copy_of(settings: Settings, folder: Path) -> Settings:
+    """The project with its releases, in a folder of its own."""
+    for name in ("ontology", "shapes", "data", ".uprgraph"):
+        shutil.copytree(settings.project_dir / name, folder / name, symlinks=True)
+    return load_settings(folder)
+
+
+def graphs_of(release: layout.Release) -> dict[str, dict]:
+    """The entries of ``pieces.json`` by graph name (``data/states``...)."""
+    content = json.loads((release.path / PIECES).read_text(encoding="utf-8"))
+    return {g["iri"].split("/graph/", 1)[1]: g for g in content["graphs"]}
+
+
+def test_rebuild_when_a_new_file_takes_a_triple_of_an_unchanged_one(project, tmp_path):
+    settings, _ = project
+    copied = copy_of(settings, tmp_path / "copy")
+    before = graphs_of(current(copied))
+    assert before["data/upr-process"]["source"]  # the graph is its file's content
+    (copied.project_dir / "data" / "more.ttl").write_text(MORE, encoding="utf-8")
+    result = build(copied)
+    graphs = graphs_of(result.release)
+    # its file did not change, but the build took a triple out of its graph: the graph
+    # is written again, not taken from the previous release
+    assert "source" not in graphs["data/upr-process"]
+    assert graphs["data/upr-process"]["sha256"] != before["data/upr-process"]["sha256"]
+    assert graphs["data/states"] == before["data/states"]
+    assert_same_release(result.release, full_build(copied, tmp_path / "full"))
+
+
+def test_links_of_an_unchanged_graph_are_taken_from_the_previous_release(project, tmp_path):
+    """The linksets are summed graph by graph: a changed graph's links are counted again."""
+    settings, _ = project
+    copied = copy_of(settings, tmp_path / "copy")
+    mappings = copied.project_dir / "data" / "cambodia" / "themes-cchr-2021-sdg-mappings.ttl"
+    text = mappings.read_text(encoding="utf-8")
+    before = graphs_of(current(copied))["data/cambodia-themes-cchr-2021-sdg-mappings"]
+    linked = sum(n for _, _, n in before["links"])
+    assert linked > 0
+    # one mapping less: the graph's links are counted again, the others' kept
+    kept = [line for line in text.splitlines() if "closeMatch" not in line]
+    assert len(kept) < len(text.splitlines())
+    mappings.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    result = build(copied)
+    after = graphs_of(result.release)["data/cambodia-themes-cchr-2021-sdg-mappings"]
+    assert sum(n for _, _, n in after["links"]) < linked
+    assert_same_release(result.release, full_build(copied, tmp_path / "full"))

@@ -13,6 +13,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,13 +32,14 @@ from .forked import ChildFailed, Forked
 from .inputs import Input
 from .linking import cache_dir as linking_cache_dir
 from .linking import link_quads
-from .links.linksets import count_links, describe_linksets
+from .linking.figures import reviews
+from .links.linksets import describe_linksets, link_counts, linksets
 from .links.report import Report as LinksReport
-from .links.report import coverage
+from .links.report import figures as coverage_figures
 from .release import layout, pieces
 from .release.describe import VOID, describe, description_quads
 from .release.dumps import Dump, Spans, write_dumps
-from .release.pieces import Piece, Previous
+from .release.pieces import LinkCounts, Piece, Previous
 from .release.storage import write_store
 from .store.oxigraph import OxigraphStore
 from .validate import Report
@@ -47,11 +49,11 @@ from .working import RDFLIB_ROLES, WorkingSet
 #: that of the N-Quads of earlier versions, removed like it when a build was interrupted)
 _SCRATCH_PREFIXES = (".pieces-", ".nquads-")
 #: the steps of a build, in order; each is timed (``BuildResult.timings``) and shown
-#: (``validate`` runs in a process of its own beside link, filter and count, the graphs'
-#: and links' counts, and is its own time; ``wait`` is what the build then waited for its
-#: verdict; the dumps and the store are written together, ``dump`` and ``load`` being what
-#: the build then waited for each)
-STAGES = ("parse", "validate", "link", "filter", "count", "wait", "dump", "load", "publish")
+#: (``validate`` runs in a process of its own beside link and filter, and is its own time;
+#: ``wait`` is what the build then waited for its verdict; the graphs' and links' counts,
+#: the dumps and the store are made together, in threads started as soon as they can be,
+#: ``count``, ``dump`` and ``load`` being what the build then waited for each)
+STAGES = ("parse", "validate", "link", "filter", "wait", "count", "dump", "load", "publish")
 
 
 class BuildError(RuntimeError):
@@ -135,11 +137,15 @@ def build(
         else:
             stages.close()
 
+    # what the published release offers for reuse: read first, since files it was made
+    # from are read again faster (inputs.load_into)
+    reuse = _Reuse(settings)
     try:
-        work = WorkingSet(inputs_mod.collect(settings))
-        bar = tqdm(work.items, desc="reading", unit="file", disable=not progress, leave=False)
-        for item in bar:
-            work.parse(item, settings.iris.base)
+        work = WorkingSet(inputs_mod.collect(settings),
+                          reuse.previous.sources if reuse.previous is not None else None)
+        with tqdm(total=len(work.items), desc="reading", unit="file", disable=not progress,
+                  leave=False) as bar:
+            work.read(settings.iris.base, done=lambda _item: bar.update(1))
     except inputs_mod.InputError as exc:
         stages.close()
         raise BuildError(str(exc)) from exc
@@ -174,7 +180,7 @@ def build(
     staging = None
     try:
         staging, release_id, built, withheld, (stored, store_from) = _release(
-            settings, work, items, lap, conforming, log)
+            settings, work, items, lap, conforming, log, reuse)
         report = conforming()
         release = layout.publish(settings, staging, release_id, store_quads=stored)
     except BaseException as exc:
@@ -191,7 +197,7 @@ def build(
 
 def _release(
     settings: Settings, work: WorkingSet, items: list[Input], lap: Callable[[str], None],
-    verdict: Callable[[], object], log: Callable[[str], None],
+    verdict: Callable[[], object], log: Callable[[str], None], reuse: _Reuse,
 ) -> tuple[Path, str, datetime, int, tuple[int, str | None]]:
     """Link, filter, and write dumps, description and store into a staging directory
     (its path, the release id and time, the quads withheld, the quads in its store and
@@ -215,7 +221,7 @@ def _release(
         for leftover in settings.releases_dir.glob(prefix + "*"):
             shutil.rmtree(leftover, ignore_errors=True)
     try:
-        return _write(settings, work, verdict, withheld, lap)
+        return _write(settings, work, verdict, withheld, lap, reuse)
     except BaseException:
         # after the threads writing into it have ended (the pool's exit waits for them)
         for leftover in settings.releases_dir.glob(layout.BUILDING_PREFIX + "*"):
@@ -224,31 +230,43 @@ def _release(
 
 
 def _write(settings: Settings, work: WorkingSet, verdict: Callable[[], object], withheld: int,
-           lap: Callable[[str], None]) -> tuple[Path, str, datetime, int, tuple[int, str | None]]:
+           lap: Callable[[str], None], reuse: _Reuse,
+           ) -> tuple[Path, str, datetime, int, tuple[int, str | None]]:
     """The release's pieces, counts, dumps and store, written into a staging directory."""
     # each graph serialised once, on disk rather than in memory: the release id, the
     # dumps and the on-disk store are all made from these pieces
     with (tempfile.TemporaryDirectory(prefix=_SCRATCH_PREFIXES[0],
                                       dir=settings.releases_dir) as tmp,
-          ThreadPoolExecutor(max_workers=2, thread_name_prefix="release") as pool):
+          ThreadPoolExecutor(max_workers=2, thread_name_prefix="release") as pool,
+          ThreadPoolExecutor(max_workers=3, thread_name_prefix="count") as counters):
         scratch = Path(tmp)
-        graphs = pieces.write_pieces(work.store, work.graph_names(), scratch)
+        graphs = pieces.write_pieces(work.store, work.graph_names(), scratch, work.sources(),
+                                     reuse.previous)
         lap("filter")
-        writing = _Writing(settings, pool, scratch)
+        writing = _Writing(settings, pool, scratch, reuse)
         # the counts only read the working store: they run while validation may still be
-        # going on, on the core the build would otherwise leave idle waiting for it; the
-        # dumps and the store then run together, beside each other
-        counts = _count(settings, work)
-        lap("count")
+        # going on, on the core the build would otherwise leave idle waiting for it, and
+        # then beside the dumps and the store, which wait for its verdict
+        counting = _Counting(settings, work, graphs, writing.previous, counters)
         verdict()
         lap("wait")
         writing.dumping = pool.submit(write_dumps, scratch / layout.DUMPS, work.store, graphs,
-                                      len(work.store), writing.prefixes, writing.previous)
+                                      counting.triples, writing.prefixes, writing.previous)
         built, release_id = _release_id(settings, pieces.release_digest(graphs))
         staging = layout.start(settings, release_id)
         stored = _write_release(settings, work, staging, graphs,
-                                (built, release_id, withheld), counts, writing, lap)
+                                (built, release_id, withheld), counting, writing, lap)
     return staging, release_id, built, withheld, stored
+
+
+class _Reuse:
+    """The prefixes and builder of this build, and what it may reuse of the published
+    release (``previous``, None: nothing)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.prefixes = _prefixes(settings)
+        self.builder = pieces.builder_key(settings.iris.base, self.prefixes)
+        self.previous = _previous(settings, self.builder)
 
 
 @dataclass
@@ -259,15 +277,20 @@ class _Writing:
     settings: Settings
     pool: ThreadPoolExecutor
     scratch: Path
-    prefixes: dict[str, str] = field(init=False)
-    builder: str = field(init=False)
-    previous: Previous | None = field(init=False)
+    reuse: _Reuse
     dumping: Future[tuple[list[Dump], Spans]] | None = None
 
-    def __post_init__(self) -> None:
-        self.prefixes = _prefixes(self.settings)
-        self.builder = pieces.builder_key(self.settings.iris.base, self.prefixes)
-        self.previous = _previous(self.settings, self.builder)
+    @property
+    def prefixes(self) -> dict[str, str]:
+        return self.reuse.prefixes
+
+    @property
+    def builder(self) -> str:
+        return self.reuse.builder
+
+    @property
+    def previous(self) -> Previous | None:
+        return self.reuse.previous
 
 
 def _previous(settings: Settings, builder: str) -> Previous | None:
@@ -284,28 +307,56 @@ def _previous(settings: Settings, builder: str) -> Previous | None:
 
 @dataclass
 class _Counts:
-    """What the release's description and links report say of its data."""
+    """What the release's description and links report say of its data (``links``: each
+    graph's links, kept for the next build)."""
 
     graphs: list[tuple[str, int]]
     links_report: LinksReport
+    links: dict[str, LinkCounts]
 
 
-def _count(settings: Settings, work: WorkingSet) -> _Counts:
-    """The triples of each graph, the linksets and the coverage figures of the data."""
-    # the in-memory working store answers faster than the disk store; the linksets' count
-    # reads every triple, so it runs in a thread beside the coverage figures
-    public = OxigraphStore(work.store)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="count") as pool:
-        counting = pool.submit(count_links, public, settings.iris)
-        graph_counts = sorted(work.graph_counts().items())
-        links_report = coverage(public, settings.iris, linksets=[])  # figures and reviews
-        links_report.linksets = counting.result()
-    return _Counts(graph_counts, links_report)
+class _Counting:
+    """The triples of each graph (counted at once), and the linksets, coverage figures
+    and per-review figures of the data, each counted in a thread of ``pool`` (Oxigraph
+    evaluates a query without Python's lock)."""
+
+    def __init__(self, settings: Settings, work: WorkingSet, graphs: list[Piece],
+                 previous: Previous | None, pool: ThreadPoolExecutor) -> None:
+        self.graphs = sorted(work.graph_counts().items())
+        #: the release's triples: each quad of the store is in one graph
+        self.triples = sum(n for _, n in self.graphs)
+        self.iris = settings.iris
+        # the in-memory working store answers faster than the disk store; the links are
+        # counted graph by graph (no triple is in two graphs: ``deduplicate``), those of a
+        # graph unchanged since the published release taken from it
+        public = OxigraphStore(work.store)
+
+        def links() -> dict[str, LinkCounts]:
+            found: dict[str, LinkCounts] = {}
+            for piece in graphs:
+                kept = previous.links_of(piece) if previous is not None else None
+                found[piece.iri] = (kept if kept is not None
+                                    else link_counts(public, settings.iris, piece.iri))
+            return found
+
+        self._links = pool.submit(links)
+        self._figures = pool.submit(coverage_figures, public, settings.iris)
+        self._reviews = pool.submit(reviews, public, settings.iris)
+
+    def result(self) -> _Counts:
+        """The counts (waiting for them)."""
+        by_graph = self._links.result()
+        total: Counter[tuple[str, str]] = Counter()
+        for found in by_graph.values():
+            total.update(found)
+        links_report = LinksReport(self._figures.result(), linksets(dict(total), self.iris),
+                                   self._reviews.result())
+        return _Counts(self.graphs, links_report, by_graph)
 
 
 def _write_release(
     settings: Settings, work: WorkingSet, staging: Path, graphs: list[Piece],
-    release: tuple[datetime, str, int], counts: _Counts, writing: _Writing,
+    release: tuple[datetime, str, int], counting: _Counting, writing: _Writing,
     lap: Callable[[str], None],
 ) -> tuple[int, str | None]:
     """Dumps, store, description, links report and manifest of a release into ``staging``;
@@ -315,18 +366,20 @@ def _write_release(
     Graphs unchanged since the published release are taken from it: their pieces of
     its dumps and, through hard links, its store's files."""
     built, release_id, withheld = release
-    triples = len(work.store)
+    triples = counting.triples
     previous = writing.previous
     # the store's load and the dumps run in Rust and zlib without Python's lock
     loading = writing.pool.submit(write_store, staging / layout.STORE, graphs, previous,
                                   str(settings.iris.description_graph),
                                   writing.scratch / "store.nq")
+    counts = counting.result()
+    lap("count")
     graph_counts, links_report = counts.graphs, counts.links_report
     assert writing.dumping is not None
     dumps, spans = writing.dumping.result()
     for dump in dumps:  # written into the scratch folder, on the same file system
         os.replace(writing.scratch / layout.DUMPS / dump.file, staging / layout.DUMPS / dump.file)
-    pieces.record(staging, writing.builder, graphs, spans)
+    pieces.record(staging, writing.builder, graphs, spans, counts.links)
     lap("dump")
     store, derived = loading.result()
     stamp = built.isoformat().replace("+00:00", "Z")

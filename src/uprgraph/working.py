@@ -9,7 +9,9 @@ are also kept as rdflib graphs, which the SHACL engines read.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -31,9 +33,14 @@ def graph_name(item: Input) -> ox.NamedNode:
 class WorkingSet:
     """The inputs of a build (in build order) and the store that holds their quads."""
 
-    def __init__(self, items: list[Input]) -> None:
+    def __init__(self, items: list[Input],
+                 known: Mapping[str, tuple[str, int]] | None = None) -> None:
         self.items = items
         self.store = ox.Store()
+        #: graph IRI -> digest and triples of the file an earlier build read into it
+        self.known = known or {}
+        #: the graphs the build changed after reading them (removed or added quads)
+        self.altered: set[str] = set()
 
     def parse(self, item: Input, base: str) -> None:
         """Read one input into its graph (:class:`inputs.InputError` if it cannot be read)."""
@@ -41,13 +48,47 @@ class WorkingSet:
             inputs.parse(item, base)
             item.triples = inputs.add_graph(self.store, item.graph, graph_name(item))
         else:
-            inputs.load_into(self.store, item, base)
+            inputs.load_into(self.store, item, base, self.known.get(str(item.graph_iri)))
+
+    def read(self, base: str, done: Callable[[Input], object] = lambda _item: None) -> None:
+        """Read every input (:class:`inputs.InputError` for the first, in build order, that
+        cannot be read; ``done`` is called with each input read).
+
+        Oxigraph reads its files in a thread, without Python's lock, while rdflib parses
+        the shapes and the ontology (which come first in build order); their graphs go
+        into the store after Oxigraph's, each graph's triples in the same order as ever.
+        """
+        python = [i for i in self.items if i.role in RDFLIB_ROLES]
+        oxigraph = [i for i in self.items if i.role not in RDFLIB_ROLES]
+
+        def load() -> None:
+            for item in oxigraph:
+                inputs.load_into(self.store, item, base, self.known.get(str(item.graph_iri)))
+                done(item)
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read") as pool:
+            loading = pool.submit(load)
+            for item in python:  # an error here is of a file before any Oxigraph reads
+                inputs.parse(item, base)
+            loading.result()
+        for item in python:
+            item.triples = inputs.add_graph(self.store, item.graph, graph_name(item))
+            done(item)
+
+    def sources(self) -> dict[str, tuple[str, int]]:
+        """Graph IRI -> digest and triples of the file the graph is exactly the content of:
+        read by Oxigraph and left as it was (:mod:`release.pieces` may reuse its piece)."""
+        files = Counter(str(i.graph_iri) for i in self.items)
+        return {str(i.graph_iri): (i.sha256, i.triples) for i in self.items
+                if files[str(i.graph_iri)] == 1
+                if i.sha256 is not None and str(i.graph_iri) not in self.altered}
 
     def add_computed(self, quads: list[ox.Quad]) -> None:
         """Quads the build computed (the links graph, a named graph of its own) as one
         more input of the release, listed as ``linking``."""
         for name in sorted({q.graph_name.value for q in quads}):  # type: ignore[union-attr]
             mine = [q for q in quads if q.graph_name.value == name]  # type: ignore[union-attr]
+            self.altered.add(name)
             self.store.extend(mine)
             self.items.append(Input(Path("linking"), URIRef(name), "linking", triples=len(mine)))
 
@@ -86,6 +127,7 @@ class WorkingSet:
                     for quad in list(self.store.quads_for_pattern(subject, None, None, name)):
                         self.store.remove(quad)
                         item.triples -= 1
+                        self.altered.add(name.value)
 
     def subjects(self, predicate: URIRef, obj: URIRef, roles: tuple[str, ...]) -> set[Node]:
         """Subjects of ``(?, predicate, obj)`` in the inputs of ``roles``, as rdflib terms."""
@@ -112,6 +154,7 @@ class WorkingSet:
         doomed = [q for q in self.store if withheld(q.subject) or withheld(q.object)]
         for quad in doomed:
             self.store.remove(quad)
+            self.altered.add(str(quad.graph_name.value))  # type: ignore[union-attr]
         return len(doomed)
 
     def deduplicate(self) -> None:
@@ -140,11 +183,24 @@ class WorkingSet:
                           for r in rows]  # type: ignore[union-attr]
                 for quad in doomed:
                     self.store.remove(quad)
+                if doomed:
+                    self.altered.add(names[later].value)
 
     def graph_names(self) -> list[ox.NamedNode]:
         """The named graph of every input, in build order."""
         return [graph_name(i) for i in self.items]
 
     def graph_counts(self) -> dict[str, int]:
-        rows = self.store.query("SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
-        return {r["g"].value: int(r["n"].value) for r in rows}  # type: ignore[index,union-attr]
+        """The triples of each non-empty graph: as Oxigraph read them for a graph the build
+        left alone, counted in the store for the others (and a graph two files share)."""
+        files = Counter(str(i.graph_iri) for i in self.items)
+        counts: dict[str, int] = {}
+        for item in self.items:
+            iri = str(item.graph_iri)
+            if iri in counts:
+                continue
+            if files[iri] == 1 and iri not in self.altered and item.sha256 is not None:
+                counts[iri] = item.triples
+            else:
+                counts[iri] = inputs.count(self.store, graph_name(item))
+        return {iri: n for iri, n in counts.items() if n}

@@ -67,13 +67,14 @@ def local_name(iri: str) -> str:
     return iri.rstrip("/#").rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
 
-def _query(iris: IRIs) -> str:
+def _query(iris: IRIs, graph: str | None = None) -> str:
     case = '""'
     for target in reversed(TARGETS):
         case = f'IF(STRSTARTS(?os, "{target.namespace}"), "{target.name}", {case})'
+    triples = "?s ?p ?o ." if graph is None else f"GRAPH <{graph}> {{ ?s ?p ?o }}"
     return f"""
         SELECT ?target ?p (COUNT(*) AS ?n) WHERE {{
-          ?s ?p ?o .
+          {triples}
           FILTER(isIRI(?o) && isIRI(?s) && STRSTARTS(STR(?s), "{iris.base}")
                  && !STRSTARTS(STR(?s), "{iris.dataset()}"))  # not the description's own
           BIND(STR(?o) AS ?os)
@@ -82,11 +83,22 @@ def _query(iris: IRIs) -> str:
         }} GROUP BY ?target ?p"""
 
 
-def count_links(store: Store, iris: IRIs) -> list[Linkset]:
-    """The links from our resources to each target dataset, per predicate."""
-    counts: dict[tuple[str, str], int] = {}
-    for row in store.query(_query(iris)).rows():
+#: (target name, predicate IRI) -> links
+Counts = dict[tuple[str, str], int]
+
+
+def link_counts(store: Store, iris: IRIs, graph: str | None = None) -> Counts:
+    """The links from our resources to each target, per predicate, in ``graph`` (None: in
+    the union of the graphs)."""
+    counts: Counts = {}
+    for row in store.query(_query(iris, graph)).rows():
         counts[(row["target"].value, row["p"].value)] = int(row["n"].value)  # type: ignore[union-attr]
+    return counts
+
+
+def linksets(counts: Counts, iris: IRIs) -> list[Linkset]:
+    """The linksets of ``counts``, with every default predicate, in reporting order."""
+    counts = dict(counts)
     for target in TARGETS:
         for predicate in target.default_predicates(iris):
             counts.setdefault((target.name, str(predicate)), 0)
@@ -95,6 +107,11 @@ def count_links(store: Store, iris: IRIs) -> list[Linkset]:
         Linkset(name, _BY_NAME[name].dataset, URIRef(predicate), n)
         for (name, predicate), n in sorted(counts.items(), key=lambda kv: (order[kv[0][0]], kv[0]))
     ]
+
+
+def count_links(store: Store, iris: IRIs) -> list[Linkset]:
+    """The links from our resources to each target dataset, per predicate."""
+    return linksets(link_counts(store, iris), iris)
 
 
 def describe_linksets(graph: Graph, settings: Settings, linksets: list[Linkset]) -> Graph:

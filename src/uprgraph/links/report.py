@@ -122,15 +122,20 @@ def _count(store: Store, cls: str, pattern: str | None) -> int:
     return int(rows[0]["n"].value) if rows else 0  # type: ignore[union-attr]
 
 
-def coverage(store: Store, iris: IRIs, linksets: list[Linkset] | None = None) -> Report:
-    """Every coverage figure and linkset of the store's data (``linksets``: already
-    counted by :func:`count_links` on the same store, which reads every triple)."""
+def figures(store: Store, iris: IRIs) -> list[Figure]:
+    """Every coverage figure of the store's data."""
     totals: dict[str, int] = {}
-    figures = []
+    found = []
     for group, name, label, cls, pattern in _figures(iris):
         if cls not in totals:
             totals[cls] = _count(store, cls, None)
-        figures.append(Figure(group, name, label, _count(store, cls, pattern), totals[cls]))
+        found.append(Figure(group, name, label, _count(store, cls, pattern), totals[cls]))
+    return found
+
+
+def coverage(store: Store, iris: IRIs, linksets: list[Linkset] | None = None) -> Report:
+    """Every coverage figure and linkset of the store's data (``linksets``: already
+    counted by :func:`count_links` on the same store, which reads every triple)."""
     if linksets is None:
         linksets = count_links(store, iris)
-    return Report(figures, linksets, reviews(store, iris))
+    return Report(figures(store, iris), linksets, reviews(store, iris))
