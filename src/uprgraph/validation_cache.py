@@ -53,6 +53,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node
 
+from . import validation_parts
 from .config import Settings
 from .inputs import Input
 from .validate import Report, Result, read_results, sort_results, turbo_results
@@ -300,12 +301,15 @@ def validate_data(
     locate: Callable[[Node], Iterable[str]] | None = None,
     folder: Path | None = None,
     log: Callable[[str], None] = lambda _msg: None,
+    divide: str | None = None,
 ) -> Report:
     """Validate the data ``items`` of ``work`` (with the ontology) with the turbo engine,
     reusing the results cached in ``folder`` by the last validation for every focus node
-    the change cannot affect. ``folder`` None: validate everything, cache nothing."""
+    the change cannot affect. ``folder`` None: validate everything, cache nothing.
+    ``divide``: a class whose instances a validation of everything may divide into parts
+    validated in turn (:class:`.validation_parts.Parts`), to hold less at a time."""
     if folder is None:
-        return read_results(turbo_results(_stored(work, items), shapes, ontology), locate)
+        return _report(_everything(_stored(work, items), shapes, ontology, divide, log), locate)
     key = _key(shapes, ontology)
     here = folder / key
     state = _State.load(here / "state.json")
@@ -330,10 +334,22 @@ def validate_data(
         log(f"validating everything: {why}")
         # the dumps move into one list that the engine's text consumes: one copy at a time
         chunks = [changed.pop(graph_name(i), None) or _dump(work, graph_name(i)) for i in items]
-        results = _records(turbo_results(chunks, shapes, ontology))
+        results = _everything(chunks, shapes, ontology, divide, log)
     _write(here / "state.json", _State(hashes, results).dump())
     _tidy(folder, key, set(hashes.values()))
     return _report(results, locate)
+
+
+def _everything(chunks: list[bytes], shapes: Graph, ontology: Graph, divide: str | None,
+                log: Callable[[str], None]) -> list[tuple[str, Result]]:
+    """Every result of the N-Triples ``chunks`` (consumed): in parts dividing the instances
+    of ``divide`` one after another where the data allows, else in one run."""
+    parts = validation_parts.cut(chunks, divide, shapes) if divide else None
+    if parts is None:
+        return _records(turbo_results(chunks, shapes, ontology))
+    log(f"validation: {len(parts.own)} parts validated one after another")
+    return parts.union(_records(turbo_results(text, shapes, ontology))
+                       for text in parts.texts())
 
 
 def _stored(work: WorkingSet, items: list[Input]) -> list[bytes]:

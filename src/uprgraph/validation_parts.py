@@ -18,15 +18,24 @@ its whole context, which is why the report is the one a single run gives:
   from that part; a node nothing reads into has the same context wherever it occurs,
   and its results are taken from the first part that names it.
 
+A build validates its whole data in the same parts one after another (:class:`Parts`):
+the engine then holds one part's graph at a time, not the whole data's, and the union
+of the parts' results is, for the same reasons, the single run's.
+
 ``tests/test_validation_parts.py`` holds the parts to a single run.
 """
 
 from __future__ import annotations
 
+import io
+import math
 import os
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
 from rdflib import Graph, Node
+from rdflib.namespace import RDF
 
 from .forked import Forked
 from .validate import Report, Result, read_results, sort_results, turbo_results
@@ -36,6 +45,8 @@ from .validation_scope import Unsupported, analyse
 MIN_TRIPLES = 100_000
 #: at most this many parts, however many cores
 MAX_PARTS = 4
+#: a build's data is validated in turn in parts of about this many triples each
+PART_TRIPLES = 250_000
 
 
 def _cores() -> int:
@@ -155,3 +166,91 @@ def validate_parts(
             if owner.get(key, first.setdefault(key, part)) == part:
                 report.results.append(result)
     return sort_results(report)
+
+
+@dataclass
+class Parts:
+    """A build's data cut into parts validated one after another (see the module's
+    docstring): the triples of no divided node, which every part holds, each part's own
+    triples, and the part that holds each read-into node's context."""
+
+    shared: bytes
+    own: list[bytearray]
+    owner: dict[str, int]
+
+    def texts(self) -> Iterator[list[bytes]]:
+        """Each part's N-Triples in turn, as chunks for :func:`.validate.turbo_results`;
+        a part's own triples are let go as it is handed over."""
+        while self.own:
+            yield [self.shared, bytes(self.own.pop(0))]
+
+    def union(self, found: Iterable[list[tuple[str, Result]]]) -> list[tuple[str, Result]]:
+        """The single run's results from each part's (focus node in N3, result), in order:
+        a read-into node's from the part holding its context, another's from the first
+        part that names it."""
+        kept: list[tuple[str, Result]] = []
+        first: dict[str, int] = {}
+        for part, results in enumerate(found):
+            kept.extend((n3, r) for n3, r in results
+                        if self.owner.get(n3, first.setdefault(n3, part)) == part)
+        return kept
+
+
+def _lines(chunks: list[bytes]) -> Iterator[bytes]:
+    """The lines of N-Triples chunks without their newlines, one object at a time."""
+    for chunk in chunks:
+        for line in io.BytesIO(chunk):
+            if line.strip():
+                yield line.rstrip(b"\n")
+
+
+def cut(chunks: list[bytes], divided: str, shapes: Graph,
+        size: int | None = None) -> Parts | None:
+    """The N-Triples ``chunks`` (emptied once cut) in parts of about ``size`` triples that
+    divide the instances of the class ``divided``; None when one run is needed (the
+    module's docstring says when) or the data fits one part.
+
+    Two passes over the lines, none of them kept as an object: the first groups the
+    divided nodes, the second copies each line into its part's buffer."""
+    triples = sum(chunk.count(b"\n") for chunk in chunks)
+    parts = math.ceil(triples / (size or PART_TRIPLES))
+    if parts < 2 or any(b"_:" in chunk for chunk in chunks):
+        return None
+    try:
+        scope = analyse(shapes)
+    except Unsupported:
+        return None
+    typed = re.compile(rb"^(<[^>]*>) <" + re.escape(str(RDF.type).encode()) + rb"> <"
+                       + re.escape(divided.encode()) + rb"> \.$", re.MULTILINE)
+    subjects = {m.group(1) for chunk in chunks for m in typed.finditer(chunk)}
+    incoming = {f"<{p}>".encode() for p in scope.incoming}
+    own: dict[bytes, int] = {}
+    groups = _Groups()
+    for line in _lines(chunks):
+        subject, predicate, rest = line.split(b" ", 2)
+        target = rest[:-2]  # rest: "object ."
+        if target in subjects:
+            return None  # a divided node's value is another, or a shared node's value is one
+        if subject in subjects:
+            own[subject] = own.get(subject, 0) + 1
+            if predicate in incoming and not target.startswith(b'"'):
+                groups.join(subject.decode(), target.decode())
+    members: dict[str, list[bytes]] = {}
+    for node in own:
+        members.setdefault(groups.find(node.decode()), []).append(node)
+    sizes = [0] * parts
+    part_of: dict[str, int] = {}
+    for root, nodes in sorted(members.items(), key=lambda kv: -sum(own[n] for n in kv[1])):
+        part = sizes.index(min(sizes))
+        sizes[part] += sum(own[n] for n in nodes)
+        part_of[root] = part
+    owner = {node: part_of[groups.find(node)] for node in list(groups.parent)}
+    of = {node: owner[node.decode()] for node in own}
+    shared = bytearray()
+    buffers = [bytearray() for _ in range(parts)]
+    while chunks:
+        for line in io.BytesIO(chunks.pop(0)):
+            part = of.get(line.split(b" ", 1)[0])
+            (shared if part is None else buffers[part]).extend(
+                line if line.endswith(b"\n") else line + b"\n")
+    return Parts(bytes(shared), buffers, owner)
