@@ -95,16 +95,22 @@ def recommendation_class(text: str) -> str:
                 if line.endswith("/def/upr#Recommendation> ."))
 
 
-def in_turns(text: str, shapes: Graph, ontology: Graph, parts: int) -> list:
+def in_turns(text: str, shapes: Graph, ontology: Graph, parts: int, folder: Path) -> list:
     """The results of ``text`` validated in ``parts`` parts one after another, from two
-    chunks (as a build hands over its files)."""
+    chunks, one in memory and one in a file (as a build hands over its files)."""
     lines = text.splitlines(keepends=True)
-    chunks = ["".join(lines[:len(lines) // 2]).encode(), "".join(lines[len(lines) // 2:]).encode()]
+    second = folder / "second.nt"
+    second.write_text("".join(lines[len(lines) // 2:]), encoding="utf-8")
+    chunks: list = ["".join(lines[:len(lines) // 2]).encode(), second]
+    spill = folder / "spill" if parts == 3 else None
+    if spill:
+        spill.mkdir()
     cut = validation_parts.cut(chunks, recommendation_class(text), shapes,
-                               size=len(lines) // parts + 1)
+                               size=len(lines) // parts + 1, spill=spill)
     assert cut is not None and len(cut.own) == parts and not chunks
-    assert all(len(cut.shared) + len(own) < len(text) for own in cut.own)
-    return cut.union(_records(turbo_results(part, shapes, ontology)) for part in cut.texts())
+    found = cut.union(_records(turbo_results(part, shapes, ontology)) for part in cut.texts())
+    assert not spill or not any(spill.iterdir()), "the parts waiting on disk are removed"
+    return found
 
 
 def ordered(records: list) -> list:
@@ -126,7 +132,7 @@ def test_parts_in_turn_report_what_one_run_reports(tmp_path, parts):
     whole = _records(turbo_results(text, shapes, ontology))
     assert {"text", "iso3", "review"} <= {r.path.rsplit("#", 1)[-1] for _n3, r in whole
                                           if r.severity == "Violation" and r.path}
-    turns = in_turns(text, shapes, ontology, parts)
+    turns = in_turns(text, shapes, ontology, parts, tmp_path)
     assert sorted(n3 for n3, _r in turns) == sorted(n3 for n3, _r in whole)
     assert ordered(turns) == ordered(whole)
 
@@ -138,7 +144,7 @@ def test_parts_in_turn_on_real_data(tmp_path, shared_data):
     text, _recs, shapes, ontology = imported(tmp_path, source)
     whole = _records(turbo_results(text, shapes, ontology))
     assert whole, "the extra shapes must fail somewhere for the test to mean much"
-    assert ordered(in_turns(text, shapes, ontology, 3)) == ordered(whole)
+    assert ordered(in_turns(text, shapes, ontology, 3, tmp_path)) == ordered(whole)
 
 
 def test_a_build_validates_everything_in_turn(tmp_path, monkeypatch):

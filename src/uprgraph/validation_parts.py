@@ -29,10 +29,15 @@ from __future__ import annotations
 
 import io
 import math
+import mmap
 import os
 import re
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
 
 from rdflib import Graph, Node
 from rdflib.namespace import RDF
@@ -172,17 +177,29 @@ def validate_parts(
 class Parts:
     """A build's data cut into parts validated one after another (see the module's
     docstring): the triples of no divided node, which every part holds, each part's own
-    triples, and the part that holds each read-into node's context."""
+    triples (in memory, or in a file of ``folder``), and the part that holds each
+    read-into node's context."""
 
     shared: bytes
-    own: list[bytearray]
+    own: list[bytes | Path]
     owner: dict[str, int]
+    folder: tempfile.TemporaryDirectory[str] | None = None
 
     def texts(self) -> Iterator[list[bytes]]:
-        """Each part's N-Triples in turn, as chunks for :func:`.validate.turbo_results`;
-        a part's own triples are let go as it is handed over."""
+        """Each part's N-Triples in turn, as chunks for :func:`.validate.turbo_results`
+        (which lets each go once read): one part's own triples in memory at a time."""
         while self.own:
-            yield [self.shared, bytes(self.own.pop(0))]
+            yield [self.shared, self._next()]
+        if self.folder is not None:
+            self.folder.cleanup()
+
+    def _next(self) -> bytes:
+        part = self.own.pop(0)
+        if isinstance(part, bytes):
+            return part
+        text = part.read_bytes()
+        part.unlink()
+        return text
 
     def union(self, found: Iterable[list[tuple[str, Result]]]) -> list[tuple[str, Result]]:
         """The single run's results from each part's (focus node in N3, result), in order:
@@ -196,45 +213,71 @@ class Parts:
         return kept
 
 
-def _lines(chunks: list[bytes]) -> Iterator[bytes]:
-    """The lines of N-Triples chunks without their newlines, one object at a time."""
-    for chunk in chunks:
-        for line in io.BytesIO(chunk):
-            if line.strip():
-                yield line.rstrip(b"\n")
+#: N-Triples text in memory, or in a file (read a line at a time: a build's data held once)
+Chunk = bytes | Path
 
 
-def cut(chunks: list[bytes], divided: str, shapes: Graph,
-        size: int | None = None) -> Parts | None:
+def _lines(chunk: Chunk) -> Iterator[bytes]:
+    """The lines of an N-Triples chunk, newline included, one object at a time."""
+    if isinstance(chunk, bytes):
+        yield from io.BytesIO(chunk)
+        return
+    with chunk.open("rb") as handle:
+        yield from handle
+
+
+@contextmanager
+def _whole(chunk: Chunk) -> Iterator[bytes | mmap.mmap]:
+    """A chunk as one buffer to search: a file mapped, not read (its pages stay the
+    kernel's file cache, let go when the search ends)."""
+    if isinstance(chunk, bytes) or not chunk.stat().st_size:
+        yield chunk if isinstance(chunk, bytes) else b""
+        return
+    with chunk.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        yield m
+
+
+def cut(chunks: list[Chunk], divided: str, shapes: Graph, size: int | None = None,
+        spill: Path | None = None) -> Parts | None:
     """The N-Triples ``chunks`` (emptied once cut) in parts of about ``size`` triples that
     divide the instances of the class ``divided``; None when one run is needed (the
-    module's docstring says when) or the data fits one part.
+    module's docstring says when) or the data fits one part (``size``: by default
+    :data:`PART_TRIPLES`). ``spill``: a folder on disk where the parts wait their turn
+    in a temporary folder rather than in memory.
 
     Two passes over the lines, none of them kept as an object: the first groups the
-    divided nodes, the second copies each line into its part's buffer."""
-    triples = sum(chunk.count(b"\n") for chunk in chunks)
-    parts = math.ceil(triples / (size or PART_TRIPLES))
-    if parts < 2 or any(b"_:" in chunk for chunk in chunks):
-        return None
+    divided nodes, the second copies each line into its part's text."""
     try:
         scope = analyse(shapes)
     except Unsupported:
         return None
     typed = re.compile(rb"^(<[^>]*>) <" + re.escape(str(RDF.type).encode()) + rb"> <"
                        + re.escape(divided.encode()) + rb"> \.$", re.MULTILINE)
-    subjects = {m.group(1) for chunk in chunks for m in typed.finditer(chunk)}
+    subjects: set[bytes] = set()
+    for chunk in chunks:
+        with _whole(chunk) as text:
+            if text.find(b"_:") >= 0:
+                return None
+            subjects.update(m.group(1) for m in typed.finditer(text))
     incoming = {f"<{p}>".encode() for p in scope.incoming}
     own: dict[bytes, int] = {}
     groups = _Groups()
-    for line in _lines(chunks):
+    triples = 0
+    for line in (line for chunk in chunks for line in _lines(chunk)):
+        if not line.strip():
+            continue
+        triples += 1
         subject, predicate, rest = line.split(b" ", 2)
-        target = rest[:-2]  # rest: "object ."
+        target = rest.rstrip()[:-2]  # rest: "object .\n"
         if target in subjects:
             return None  # a divided node's value is another, or a shared node's value is one
         if subject in subjects:
             own[subject] = own.get(subject, 0) + 1
             if predicate in incoming and not target.startswith(b'"'):
                 groups.join(subject.decode(), target.decode())
+    parts = math.ceil(triples / (size or PART_TRIPLES))
+    if parts < 2:
+        return None
     members: dict[str, list[bytes]] = {}
     for node in own:
         members.setdefault(groups.find(node.decode()), []).append(node)
@@ -246,11 +289,18 @@ def cut(chunks: list[bytes], divided: str, shapes: Graph,
         part_of[root] = part
     owner = {node: part_of[groups.find(node)] for node in list(groups.parent)}
     of = {node: owner[node.decode()] for node in own}
-    shared = bytearray()
-    buffers = [bytearray() for _ in range(parts)]
-    while chunks:
-        for line in io.BytesIO(chunks.pop(0)):
-            part = of.get(line.split(b" ", 1)[0])
-            (shared if part is None else buffers[part]).extend(
-                line if line.endswith(b"\n") else line + b"\n")
-    return Parts(bytes(shared), buffers, owner)
+    folder = (tempfile.TemporaryDirectory(prefix=".parts-", dir=spill)
+              if spill is not None else None)
+    paths = [Path(folder.name) / f"{i}.nt" for i in range(parts)] if folder else []
+    shared = io.BytesIO()
+    with ExitStack() as stack:
+        sinks: list[IO[bytes]] = ([stack.enter_context(path.open("wb")) for path in paths]
+                                  or [io.BytesIO() for _ in range(parts)])
+        while chunks:
+            for line in _lines(chunks.pop(0)):
+                part = of.get(line.split(b" ", 1)[0])
+                (shared if part is None else sinks[part]).write(
+                    line if line.endswith(b"\n") else line + b"\n")
+        own: list[bytes | Path] = (list(paths) if folder else
+                                   [sink.getvalue() for sink in sinks])  # type: ignore[attr-defined]
+    return Parts(shared.getvalue(), own, owner, folder)
