@@ -31,7 +31,6 @@ import io
 import math
 import mmap
 import os
-import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -237,6 +236,16 @@ def _whole(chunk: Chunk) -> Iterator[bytes | mmap.mmap]:
         yield m
 
 
+def _typed(text: bytes | mmap.mmap, cls: str) -> Iterator[bytes]:
+    """The subjects (``<...>``) of the ``rdf:type`` lines of ``cls`` in N-Triples text
+    (found by their tail, a plain search: faster than a pattern tried at every line)."""
+    tail = f" <{RDF.type}> <{cls}> .\n".encode()
+    end = text.find(tail)
+    while end >= 0:
+        yield bytes(text[text.rfind(b"\n", 0, end) + 1:end])
+        end = text.find(tail, end + len(tail))
+
+
 def cut(chunks: list[Chunk], divided: str, shapes: Graph, size: int | None = None,
         spill: Path | None = None) -> Parts | None:
     """The N-Triples ``chunks`` (emptied once cut) in parts of about ``size`` triples that
@@ -251,14 +260,12 @@ def cut(chunks: list[Chunk], divided: str, shapes: Graph, size: int | None = Non
         scope = analyse(shapes)
     except Unsupported:
         return None
-    typed = re.compile(rb"^(<[^>]*>) <" + re.escape(str(RDF.type).encode()) + rb"> <"
-                       + re.escape(divided.encode()) + rb"> \.$", re.MULTILINE)
     subjects: set[bytes] = set()
     for chunk in chunks:
         with _whole(chunk) as text:
             if text.find(b"_:") >= 0:
                 return None
-            subjects.update(m.group(1) for m in typed.finditer(text))
+            subjects.update(_typed(text, divided))
     incoming = {f"<{p}>".encode() for p in scope.incoming}
     own: dict[bytes, int] = {}
     groups = _Groups()
