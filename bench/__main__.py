@@ -6,7 +6,8 @@
 1. Import and build of the UPR Info samples, and of ``--synthetic`` recommendations
    shaped like them (about 10 triples each), with a plain rdflib parse of the
    imported N-Triples as the reference. Time and peak memory (ru_maxrss of a child
-   process per step) of the import and of each build stage.
+   process per step) of the import and of each build stage, and the build's process
+   tree peak PSS (build and its forked children together, sampled every 0.2 s).
 2. Rebuild of the synthetic project after one more import file of 8,000 synthetic
    recommendations, everything else unchanged.
 3. Serving (:mod:`bench.endpoint`) on the synthetic release: uprgraph in its disk
@@ -32,6 +33,7 @@ import random
 import resource
 import shutil
 import tempfile
+import threading
 import time
 import zlib
 from pathlib import Path
@@ -41,6 +43,9 @@ from bench import endpoint
 ROOT = Path(__file__).resolve().parents[1]
 #: the rebuild case adds one import file of this many synthetic recommendations
 REBUILD_RECS = 8000
+#: the build's figure of what its process tree (build, validation and linking children)
+#: held at most at one time: PSS, sampled every 0.2 s
+TREE_PEAK = "build_tree_peak_pss_mb"
 
 
 CYCLES = ((1, 12), (13, 26), (27, 40), (41, 54))
@@ -118,13 +123,43 @@ def _build(project: str, queue: mp.Queue) -> None:
                "validation_peak_mb": _peak_mb(resource.RUSAGE_CHILDREN)})
 
 
-def in_child(target, *args) -> dict:
-    """Run a step in a forked process of its own, so its peak memory is its own."""
+class TreePeak:
+    """The peak PSS of a process and its descendants (:func:`endpoint.tree_memory_mb`),
+    sampled in a thread every ``every`` seconds until :meth:`stop`.
+
+    Why PSS of the tree: a build forks its validation (and linking) children, which share
+    the pages the build held at the fork; ru_maxrss counts those in each process, PSS
+    once, so the tree's PSS sum is what the build takes of the machine at one time."""
+
+    def __init__(self, pid: int, every: float = 0.2) -> None:
+        self.pid, self.every, self.peak_mb = pid, every, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="tree-peak", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak_mb = max(self.peak_mb, endpoint.tree_memory_mb(self.pid)[1])
+            self._stop.wait(self.every)
+
+    def stop(self) -> float:
+        """The peak PSS in MiB, sampling stopped."""
+        self._stop.set()
+        self._thread.join()
+        return self.peak_mb
+
+
+def in_child(target, *args, tree_peak: str | None = None) -> dict:
+    """Run a step in a forked process of its own, so its peak memory is its own;
+    ``tree_peak``: the key under which the peak PSS of its process tree is added."""
     queue: mp.Queue = mp.Queue()
     proc = mp.get_context("fork").Process(target=target, args=(*args, queue))
     proc.start()
+    sampler = TreePeak(proc.pid) if tree_peak else None
     result = queue.get()
     proc.join()
+    if sampler is not None:
+        result[tree_peak] = sampler.stop()
     return result
 
 
@@ -137,7 +172,7 @@ def new_project(folder: Path) -> Path:
 def case(label: str, files: list[Path], project: Path, build: bool = True) -> dict:
     result = {"case": label, **in_child(_import, [str(f) for f in files], str(project))}
     if build:
-        result.update(in_child(_build, str(project)))
+        result.update(in_child(_build, str(project), tree_peak=TREE_PEAK))
     result["import_vs_rdflib_parse"] = round(
         result["import_s"] / max(result["rdflib_parse_of_imported_nt_s"], 1e-9), 2)
     print(json.dumps(result), flush=True)
@@ -157,8 +192,9 @@ def machine() -> dict:
 
 def build_table(cases: list[dict]) -> str:
     lines = ["| case | recs | triples | import s | rdflib parse s | import / parse | build s "
-             "| validate s | peak MB (import [+ its validation part] / build + validation) |",
-             "|---" * 9 + "|"]
+             "| validate s | peak MB (import [+ its validation part] / build + validation) "
+             "| build tree peak PSS MB |",
+             "|---" * 10 + "|"]
     for c in cases:
         lines.append(
             f"| {c['case']} | {c.get('recommendations', '-')} | {c['triples']} | "
@@ -166,7 +202,8 @@ def build_table(cases: list[dict]) -> str:
             f"{c.get('import_vs_rdflib_parse', '-')} | {c['build_s']} | "
             f"{c['build_split_s'].get('validate')} | "
             f"{_import_peak(c)} / {c['build_peak_mb']}"
-            + (f" + {c['validation_peak_mb']}" if c.get("validation_peak_mb") else "") + " |")
+            + (f" + {c['validation_peak_mb']}" if c.get("validation_peak_mb") else "")
+            + f" | {c.get(TREE_PEAK, '-')} |")
     splits = ["", "| case | " + " | ".join(cases[0]["build_split_s"]) + " |",
               "|---" * (len(cases[0]["build_split_s"]) + 1) + "|"]
     for c in cases:
@@ -262,7 +299,7 @@ def main() -> None:
             if not args.no_rebuild:
                 rebuild = {"case": f"rebuild + {REBUILD_RECS} recs",
                            **in_child(_import, [str(extra)], str(project))}
-                rebuild.update(in_child(_build, str(project)))
+                rebuild.update(in_child(_build, str(project), tree_peak=TREE_PEAK))
                 print(json.dumps(rebuild), flush=True)
                 report["cases"].append(rebuild)
             served = project

@@ -13,12 +13,15 @@ from pathlib import Path
 
 import pytest
 from import_helpers import project
-from rdflib import Graph
+from rdflib import RDF, Graph, URIRef
 
 from uprgraph import validation_parts
 from uprgraph.importing import _project_graph, import_file
+from uprgraph.inputs import Input
 from uprgraph.sources import upr_info
-from uprgraph.validate import read_results, turbo_results, validate
+from uprgraph.validate import Report, read_results, sort_results, turbo_results, validate
+from uprgraph.validation_cache import _records, validate_data
+from uprgraph.working import WorkingSet
 
 EXTRA_SHAPES = """@prefix sh: <http://www.w3.org/ns/shacl#> .
 @prefix upr: <def/upr#> .
@@ -87,11 +90,95 @@ def test_parts_on_real_data(parallel, tmp_path, shared_data):
     assert_same_as_one_run(*imported(tmp_path, source))
 
 
+def recommendation_class(text: str) -> str:
+    return next(line.split(" ")[2][1:-1] for line in text.splitlines()
+                if line.endswith("/def/upr#Recommendation> ."))
+
+
+def in_turns(text: str, shapes: Graph, ontology: Graph, parts: int, folder: Path) -> list:
+    """The results of ``text`` validated in ``parts`` parts one after another, from two
+    chunks, one in memory and one in a file (as a build hands over its files)."""
+    lines = text.splitlines(keepends=True)
+    second = folder / "second.nt"
+    second.write_text("".join(lines[len(lines) // 2:]), encoding="utf-8")
+    chunks: list = ["".join(lines[:len(lines) // 2]).encode(), second]
+    spill = folder / "spill" if parts == 3 else None
+    if spill:
+        spill.mkdir()
+    cut = validation_parts.cut(chunks, recommendation_class(text), shapes,
+                               size=len(lines) // parts + 1, spill=spill)
+    assert cut is not None and len(cut.own) == parts and not chunks
+    found = cut.union(_records(turbo_results(part, shapes, ontology)) for part in cut.texts())
+    assert not spill or not any(spill.iterdir()), "the parts waiting on disk are removed"
+    return found
+
+
+def ordered(records: list) -> list:
+    return sort_results(Report([r for _n3, r in records])).results
+
+
+@pytest.mark.parametrize("parts", [2, 3])
+def test_parts_in_turn_report_what_one_run_reports(tmp_path, parts):
+    """Some reviews list more than 40 recommendations, the others fewer: a part without a
+    review's recommendations would report it, the one holding them must not."""
+    path = tmp_path / "reviews.csv"
+    states = ["Cambodia", "Germany", "Brazil", "France", "Peru", "Zambia"]
+    rows = [[state, "Asia", "", f"Recommendation {i} " + "x" * (250 if i % 7 == 0 else 5),
+             "Germany", "WEOG", "", "Accepted", "3", "Women's rights", str(2 + i % 3)]
+            for state in states for i in range(10 + 5 * len(state))]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([list(upr_info.COLUMNS), *rows])
+    text, _recs, shapes, ontology = imported(tmp_path, path)
+    whole = _records(turbo_results(text, shapes, ontology))
+    assert {"text", "iso3", "review"} <= {r.path.rsplit("#", 1)[-1] for _n3, r in whole
+                                          if r.severity == "Violation" and r.path}
+    turns = in_turns(text, shapes, ontology, parts, tmp_path)
+    assert sorted(n3 for n3, _r in turns) == sorted(n3 for n3, _r in whole)
+    assert ordered(turns) == ordered(whole)
+
+
+def test_parts_in_turn_on_real_data(tmp_path, shared_data):
+    source = shared_data / "upr-info" / "upr-info-sessions-01-05.csv"
+    if not source.exists():
+        pytest.skip(f"{source} is absent")
+    text, _recs, shapes, ontology = imported(tmp_path, source)
+    whole = _records(turbo_results(text, shapes, ontology))
+    assert whole, "the extra shapes must fail somewhere for the test to mean much"
+    assert ordered(in_turns(text, shapes, ontology, 3, tmp_path)) == ordered(whole)
+
+
+def test_a_build_validates_everything_in_turn(tmp_path, monkeypatch):
+    """The build's validation of everything (no cache yet) in parts: the report of one run,
+    and the log says it was cut."""
+    path = tmp_path / "reviews.csv"
+    rows = [[state, "Asia", "", f"Recommendation {i} " + "x" * (250 if i % 9 == 0 else 5),
+             "Germany", "WEOG", "", "Accepted", "3", "Women's rights", "2"]
+            for state in ("Cambodia", "Peru", "Zambia") for i in range(40)]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([list(upr_info.COLUMNS), *rows])
+    text, _recs, shapes, ontology = imported(tmp_path, path)
+    data = tmp_path / "data.nt"
+    data.write_text(text, encoding="utf-8")
+    item = Input(data, URIRef("http://x.test/graph/data"), "data")
+    work = WorkingSet([item])
+    work.parse(item, "http://localhost:8080/")
+    monkeypatch.setattr(validation_parts, "PART_TRIPLES", text.count("\n") // 3)
+    log: list[str] = []
+    ours = validate_data(work, [item], shapes, ontology, folder=tmp_path / "cache",
+                         log=log.append, divide=recommendation_class(text))
+    assert any("parts validated one after another" in line for line in log), log
+    assert ours.violations
+    assert ours.results == read_results(turbo_results(text, shapes, ontology)).results
+
+
 def test_a_recommendation_pointing_at_another_is_validated_in_one_run(tmp_path):
     shapes = Graph().parse(data=EXTRA_SHAPES, format="turtle", publicID="http://x.test/")
     a, b = "<http://x.test/id/recommendation/a>", "<http://x.test/id/recommendation/b>"
     text = f'{a} <http://x.test/def/upr#text> "a"@en .\n{a} <http://x.test/p> {b} .\n'
     assert validation_parts.split(text, {a, b}, shapes, 2) is None
+    typed = "".join(f"{r} <{RDF.type}> <http://x.test/def/upr#Recommendation> .\n" for r in (a, b))
+    assert validation_parts.cut([(text + typed).encode()], "http://x.test/def/upr#Recommendation",
+                                shapes, size=1) is None
 
 
 def test_non_ascii_text_reaches_the_engine_unchanged():

@@ -165,7 +165,8 @@ def build(
     validation = Forked(lambda: validation_cache.validate_data(
         work, data_items, shapes, ontology,
         locate=partial(work.labels_of, project_dir=settings.project_dir),
-        folder=validation_cache.cache_dir(settings), log=log), "validation")
+        folder=validation_cache.cache_dir(settings), log=log,
+        divide=str(settings.iris.upr.Recommendation)), "validation")
 
     def conforming() -> Report:
         """The validation report (waiting for it); BuildError if the data does not conform."""

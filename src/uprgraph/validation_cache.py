@@ -53,9 +53,11 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node
 
+from . import validation_parts
 from .config import Settings
 from .inputs import Input
 from .validate import Report, Result, read_results, sort_results, turbo_results
+from .validation_parts import Chunk
 from .validation_scope import Scope, Unsupported, analyse
 from .working import WorkingSet, graph_name
 
@@ -300,40 +302,59 @@ def validate_data(
     locate: Callable[[Node], Iterable[str]] | None = None,
     folder: Path | None = None,
     log: Callable[[str], None] = lambda _msg: None,
+    divide: str | None = None,
 ) -> Report:
     """Validate the data ``items`` of ``work`` (with the ontology) with the turbo engine,
     reusing the results cached in ``folder`` by the last validation for every focus node
-    the change cannot affect. ``folder`` None: validate everything, cache nothing."""
+    the change cannot affect. ``folder`` None: validate everything, cache nothing.
+    ``divide``: a class whose instances a validation of everything may divide into parts
+    validated in turn (:class:`.validation_parts.Parts`), to hold less at a time."""
     if folder is None:
-        return read_results(turbo_results(_stored(work, items), shapes, ontology), locate)
+        return _report(_everything(_stored(work, items), shapes, ontology, divide, log), locate)
     key = _key(shapes, ontology)
     here = folder / key
     state = _State.load(here / "state.json")
     previous = state.files if state is not None else {}
     hashes: dict[str, str] = {}
-    changed: dict[ox.NamedNode, bytes] = {}  # new or changed files' graphs -> their triples
+    # new or changed files' graphs -> their triples as the store holds them, written to disk
+    # (the old side of the next build's diff) and read from there, not kept in memory
+    changed: dict[ox.NamedNode, Path] = {}
     for item in items:
         name = graph_name(item)
         hashes[name.value] = digest = _digest(work, item)
         if previous.get(name.value) != digest:
-            changed[name] = text = _dump(work, name)
-            path = here / "files" / f"{digest}.nt"
-            if not path.exists():  # the old side of the next build's diff
-                _write(path, text)
+            changed[name] = here / "files" / f"{digest}.nt"
+            _dump_into(work, name, changed[name])
     try:
         if state is None:
             raise _Fallback("no validation of these shapes, ontology and engine is cached")
-        if any(b"_:" in text for text in changed.values()):
+        if any(b"_:" in path.read_bytes() for path in changed.values()):
             raise _Fallback("a new or changed file has blank nodes")
         results = _incremental(work, hashes, list(changed), state, shapes, ontology, here, log)
     except _Fallback as why:
         log(f"validating everything: {why}")
-        # the dumps move into one list that the engine's text consumes: one copy at a time
-        chunks = [changed.pop(graph_name(i), None) or _dump(work, graph_name(i)) for i in items]
-        results = _records(turbo_results(chunks, shapes, ontology))
+        chunks = [changed.get(graph_name(i)) or _dump(work, graph_name(i)) for i in items]
+        results = _everything(chunks, shapes, ontology, divide, log, here)
     _write(here / "state.json", _State(hashes, results).dump())
     _tidy(folder, key, set(hashes.values()))
     return _report(results, locate)
+
+
+def _everything(chunks: list[Chunk], shapes: Graph, ontology: Graph, divide: str | None,
+                log: Callable[[str], None], spill: Path | None = None
+                ) -> list[tuple[str, Result]]:
+    """Every result of the N-Triples ``chunks`` (consumed): in parts dividing the instances
+    of ``divide`` one after another where the data allows (waiting in ``spill``), else in
+    one run."""
+    parts = validation_parts.cut(chunks, divide, shapes, spill=spill) if divide else None
+    if parts is None:
+        # the texts move into one list that the engine's text consumes: one copy at a time
+        texts: list[str | bytes] = [c if isinstance(c, bytes) else c.read_bytes() for c in chunks]
+        chunks.clear()
+        return _records(turbo_results(texts, shapes, ontology))
+    log(f"validation: {len(parts.own)} parts validated one after another")
+    return parts.union(_records(turbo_results(text, shapes, ontology))
+                       for text in parts.texts())
 
 
 def _stored(work: WorkingSet, items: list[Input]) -> list[bytes]:
@@ -345,6 +366,19 @@ def _stored(work: WorkingSet, items: list[Input]) -> list[bytes]:
 
 def _dump(work: WorkingSet, name: ox.NamedNode) -> bytes:
     return work.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=name)
+
+
+def _dump_into(work: WorkingSet, name: ox.NamedNode, path: Path) -> None:
+    """A graph's triples written into ``path`` whole or not at all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    os.close(fd)
+    try:
+        work.store.dump(tmp, format=ox.RdfFormat.N_TRIPLES, from_graph=name)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _digest(work: WorkingSet, item: Input) -> str:
@@ -402,10 +436,13 @@ def _incremental(work: WorkingSet, hashes: dict[str, str], changed: list[ox.Name
 
 
 def _tidy(folder: Path, key: str, digests: set[str]) -> None:
-    """Remove other keys' caches and the texts of files no build reads any more."""
+    """Remove other keys' caches, the texts of files no build reads any more and the parts
+    of an interrupted validation."""
     for other in folder.iterdir():
         if other.name != key and other.is_dir():
             shutil.rmtree(other, ignore_errors=True)
     for text in (folder / key / "files").glob("*.nt"):
         if text.stem not in digests:
             text.unlink(missing_ok=True)
+    for leftover in (folder / key).glob(".parts-*"):  # of a validation interrupted
+        shutil.rmtree(leftover, ignore_errors=True)
