@@ -40,7 +40,7 @@ from ..config import Settings
 from ..inputs import Input
 
 #: bumped when what an entry holds changes shape
-FORMAT = "1"
+FORMAT = "2"
 _LIBRARIES = ("numpy", "scipy", "scikit-learn", "rapidfuzz", "pyoxigraph")
 _DIGEST = hashlib.sha256().digest_size
 T = TypeVar("T")

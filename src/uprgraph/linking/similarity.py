@@ -131,9 +131,21 @@ class Counts:
     words: sparse.csr_matrix
     chars: sparse.csr_matrix
 
-    def vectors(self, rows: Sequence[int]) -> Vectors:
-        """TF-IDF of the texts ``rows`` (repeats count as documents), fitted on them."""
+    def vectors(self, rows: Sequence[int] | slice) -> Vectors:
+        """TF-IDF of the texts ``rows`` (repeats count as documents), fitted on them; a
+        slice of rows is read in place, not copied."""
+        if isinstance(rows, slice):
+            return Vectors(*(tfidf(_row_range(m, rows)) for m in (self.words, self.chars)))
         return Vectors(*(tfidf(m[rows]) for m in (self.words, self.chars)))
+
+
+def _row_range(matrix: sparse.csr_matrix, rows: slice) -> sparse.csr_matrix:
+    """The rows ``rows`` (a slice with step 1) of ``matrix``, sharing its arrays."""
+    start, stop, _step = rows.indices(matrix.shape[0])
+    first, last = matrix.indptr[start], matrix.indptr[stop]
+    return sparse.csr_matrix((matrix.data[first:last], matrix.indices[first:last],
+                              matrix.indptr[start:stop + 1] - first),
+                             shape=(stop - start, matrix.shape[1]), copy=False)
 
 
 def tfidf(counts: sparse.csr_matrix) -> sparse.csr_matrix:
@@ -144,7 +156,7 @@ def tfidf(counts: sparse.csr_matrix) -> sparse.csr_matrix:
     n = counts.shape[0]
     df = np.bincount(column, minlength=len(used))
     idf = np.log((1 + n) / (1 + df)) + 1
-    data = (np.log(counts.data) + 1) * idf[column]
+    data = (np.log(counts.data.astype(np.float64)) + 1) * idf[column]  # counts: any type
     rows = np.repeat(np.arange(n), np.diff(counts.indptr))
     norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=n))
     data /= norms[rows]  # a row without terms has no data to divide
