@@ -157,7 +157,8 @@ def _state_links(vectors: similarity.Vectors, treaties: np.ndarray, cycles: list
         stop = _chunk_stop(bounds, row)
         # every row of the cycles before the chunk's last row's
         columns = starts[cycles[stop - 1]]
-        scores = vectors.part(slice(row, stop)).scores(vectors.part(slice(0, columns)))
+        scores = vectors.part(slice(row, stop)).scores_from(vectors.part(slice(0, columns)),
+                                                            threshold)
         _penalise(scores, treaties[row:stop], treaties[:columns])
         for later, l_start, l_stop in bounds:
             a, b = max(l_start, row), min(l_stop, stop)
