@@ -33,7 +33,7 @@ def narrow(matrix: sparse.csr_matrix, columns: int) -> sparse.csr_matrix:
     if not data.size or data.max() <= np.iinfo(np.uint16).max:
         data = data.astype(np.uint16)  # else a text repeating a word 65,536 times
     indices = matrix.indices
-    if not indices.size or indices.max() <= columns:
+    if not indices.size or indices.max() < columns:
         indices = indices.astype(np.int32)
     else:  # not ASCII: not what char_codes makes
         columns = matrix.shape[1]
