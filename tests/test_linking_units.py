@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import numpy as np
+import pytest
+from scipy import sparse
 from sklearn.feature_extraction.text import (
     CountVectorizer,
     HashingVectorizer,
@@ -10,10 +15,10 @@ from sklearn.feature_extraction.text import (
 )
 
 from uprgraph.iris import IRIs
-from uprgraph.linking import link_recs, recurrence
+from uprgraph.linking import link_recs, recurrence, similarity
 from uprgraph.linking.corpus import Rec
 from uprgraph.linking.matching import match
-from uprgraph.linking.recurrence import PER_REVIEW, find
+from uprgraph.linking.recurrence import PER_REVIEW, THRESHOLD, find
 from uprgraph.linking.similarity import (
     WORD_BUCKETS,
     analyse,
@@ -182,3 +187,47 @@ def test_links_do_not_depend_on_how_the_scores_are_chunked(monkeypatch):
     for cells in (1, 7, 50):
         monkeypatch.setattr(recurrence, "CELLS", cells)
         assert find(recs) == whole
+
+
+def _csv_texts(path: Path) -> dict[str, list[str]]:
+    """The recommendation texts of a UPR Info export, by state under review."""
+    with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+        by_state: dict[str, list[str]] = {}
+        for row in csv.DictReader(handle):
+            by_state.setdefault(row["To"], []).append(row["Text"])
+    return by_state
+
+
+@pytest.mark.parametrize("threshold", [0.3, THRESHOLD, 0.7])
+def test_pruned_scores_are_the_scores_to_the_last_bit(shared_data: Path, threshold: float,
+                                                     monkeypatch: pytest.MonkeyPatch):
+    """On real recommendations (six states' of two cycles, with a text repeated and one
+    reworded), every score that reaches the threshold is the full product's, bit for bit,
+    and every other is below it: the pruning changes no link and no published score."""
+    pruned_pairs: list[int] = []
+    row_dots = similarity._row_dots
+
+    def counted(here: sparse.csr_matrix, there: sparse.csr_matrix) -> np.ndarray:
+        pruned_pairs.append(here.shape[0])
+        return row_dots(here, there)
+
+    monkeypatch.setattr(similarity, "_row_dots", counted)
+    first = _csv_texts(shared_data / "upr-info" / "upr-info-sessions-06-09.csv")
+    second = _csv_texts(shared_data / "upr-info" / "upr-info-sessions-18-20.csv")
+    checked = 0
+    for state in sorted(first.keys() & second.keys())[:6]:
+        earlier, later = first[state], second[state]
+        later = [*later, earlier[0], earlier[1].replace("the", "its")]
+        texts = [normalise(t) for t in earlier + later]
+        fitted = counts(texts).vectors(list(range(len(texts))))
+        here = fitted.part(slice(len(earlier), len(texts)))
+        there = fitted.part(slice(0, len(earlier)))
+        full, pruned = here.scores(there), here.scores_from(there, threshold)
+        reached = (full >= threshold) | (pruned >= threshold)
+        assert np.array_equal(full[reached], pruned[reached])
+        assert (pruned[~reached] < threshold).all()
+        assert reached[-2:].any(axis=1).all()  # the repeated and the reworded text
+        checked += int(reached.sum())
+    assert checked > 10
+    assert pruned_pairs  # the pairs were scored one by one, not all at once
+

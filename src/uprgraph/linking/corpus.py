@@ -126,22 +126,37 @@ def graph_facts(store: ox.Store, iris: IRIs,
 
 
 def merged(parts: Iterable[Facts]) -> Facts:
-    """The facts of several graphs as one (the least value of a single-valued property)."""
-    whole = Facts(defaultdict(lambda: defaultdict(list)), defaultdict(dict), set())
-    for part in parts:
-        for name, values in part.many.items():
-            into = whole.many[name]
-            for subject, found in values.items():
-                into[intern(subject)] += found
-        for name, least in part.one.items():
-            into_one = whole.one[name]
-            if not into_one:
-                into_one.update(least)
+    """The facts of several graphs as one (the least value of a single-valued property).
+    The parts are merged into their largest (a rebuild that adds one file to a large one
+    goes over the small one's facts only): they are not to be used afterwards. The order
+    of a subject's values is not kept (what reads them sorts them or takes a set)."""
+    parts = list(parts)
+    whole = Facts({}, {}, set())
+    for name in {name for part in parts for name in part.many}:
+        found = [part.many[name] for part in parts if name in part.many]
+        into = max(found, key=len)
+        for values in found:
+            if values is into:
+                continue
+            for subject, more in values.items():
+                known = into.get(subject)
+                if known is None:
+                    into[subject] = more
+                else:
+                    into[subject] = known + more
+        whole.many[name] = into
+    for name in {name for part in parts for name in part.one}:
+        found_one = [part.one[name] for part in parts if name in part.one]
+        into_one = max(found_one, key=len)
+        for least in found_one:
+            if least is into_one:
                 continue
             for subject, value in least.items():
-                known = into_one.get(subject)
-                if known is None or value < known:
+                known_one = into_one.get(subject)
+                if known_one is None or value < known_one:
                     into_one[subject] = value
+        whole.one[name] = into_one
+    for part in parts:
         whole.recommendations |= part.recommendations
     return whole
 
@@ -190,6 +205,7 @@ def recs_of(facts: Facts, iris: IRIs, exclude: Iterable[Node] = frozenset()) -> 
     lasts = cache(_last)
     answers = cache(lambda response: _last(response).rsplit("#", 1)[-1])
     tagged = cache(lambda concepts: _concepts(concepts, uhri_prefix, exact, close))
+    states_of = cache(lambda found: tuple(sorted({lasts(s) for s in found})))
     goals_of = cache(lambda found: tuple(sorted({g for g in map(sdg_goal, found) if g})))
     no_values: list[str] = []
     recs = []
@@ -207,7 +223,7 @@ def recs_of(facts: Facts, iris: IRIs, exclude: Iterable[Node] = frozenset()) -> 
             cycle=review[1],
             session=review[2],
             text=text,
-            recommending=tuple(sorted({lasts(s) for s in recommenders.get(iri, no_values)})),
+            recommending=states_of(frozenset(recommenders.get(iri, no_values))),
             response=answers(response) if response else None,
             format=formats.get(source) if source else None,
             source=source,

@@ -19,6 +19,26 @@ from scipy import sparse
 from . import similarity
 from .text import named_instruments, normalised
 
+#: the column numbers of the character counts: 4-gram codes of ASCII text (each byte below
+#: 128) are below 2**31, so they fit the 32-bit column numbers scipy indexes fastest
+CHAR_COLUMNS = 2**31 - 1
+
+
+def narrow(matrix: sparse.csr_matrix, columns: int) -> sparse.csr_matrix:
+    """``matrix`` with counts as 16-bit numbers and 32-bit column numbers (the same values,
+    checked): a third of the bytes of scipy's types to keep, write, read back and pick
+    rows from (scipy's row indexing is fastest on these). Widened per state by
+    :func:`.similarity.tfidf`."""
+    data = matrix.data
+    if not data.size or data.max() <= np.iinfo(np.uint16).max:
+        data = data.astype(np.uint16)  # else a text repeating a word 65,536 times
+    indices = matrix.indices
+    if not indices.size or indices.max() < columns:
+        indices = indices.astype(np.int32)
+    else:  # not ASCII: not what char_codes makes
+        columns = matrix.shape[1]
+    return sparse.csr_matrix((data, indices, matrix.indptr), shape=(matrix.shape[0], columns))
+
 
 @dataclass
 class TextFeatures:
@@ -30,27 +50,6 @@ class TextFeatures:
     words: sparse.csr_matrix
     chars: sparse.csr_matrix
     instruments: list[frozenset[str]]
-
-    def __getstate__(self) -> dict:
-        """Counts kept in the cache as 16-bit numbers and codes as 32-bit ones (half the
-        bytes to write and read back; the same values, checked)."""
-        state = dict(self.__dict__)
-        for name, index in (("words", np.int32), ("chars", np.uint32)):
-            matrix = state[name]
-            if matrix.nnz and matrix.data.max() > np.iinfo(np.uint16).max:
-                continue  # a text repeating one word 65,536 times: kept as it is
-            state[name] = (matrix.shape, matrix.data.astype(np.uint16),
-                           matrix.indices.astype(index), matrix.indptr.astype(np.int64))
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        for name, data, index in (("words", np.float64, np.int32),
-                                  ("chars", np.int32, np.int64)):
-            if isinstance(state[name], tuple):
-                shape, values, indices, indptr = state[name]
-                state[name] = sparse.csr_matrix(
-                    (values.astype(data), indices.astype(index), indptr), shape=shape)
-        self.__dict__.update(state)
 
 
 def compute(texts: Iterable[str], norms: dict[str, str] | None = None) -> TextFeatures:
@@ -64,7 +63,8 @@ def compute(texts: Iterable[str], norms: dict[str, str] | None = None) -> TextFe
 
 def of_normalised(distinct: list[str], norms: dict[str, str]) -> TextFeatures:
     counted = similarity.counts(distinct)
-    return TextFeatures(norms, distinct, counted.words, counted.chars,
+    return TextFeatures(norms, distinct, narrow(counted.words, similarity.WORD_BUCKETS),
+                        narrow(counted.chars, CHAR_COLUMNS),
                         [named_instruments(t) for t in distinct])
 
 
@@ -77,42 +77,38 @@ class Texts:
 
     def normalised(self, texts: Iterable[str]) -> dict[str, str]:
         """Each distinct text -> its normalised form."""
-        known: dict[str, str] = {}
-        for part in self.parts:
-            known.update(part.norms)
         wanted = set(texts)
-        missing = normalised(t for t in wanted if t not in known)
-        return {t: known[t] if t in known else missing[t] for t in wanted}
+        found: dict[str, str] = {}
+        for part in self.parts:  # a lookup per part, not one merged dictionary
+            norms = part.norms
+            found.update((t, norms[t]) for t in wanted.intersection(norms) - found.keys())
+        missing = normalised(wanted - found.keys())
+        return found | missing
 
-    def features(self, distinct: list[str]) -> tuple[similarity.Counts, list[frozenset[str]]]:
-        """The counts (a row per text of ``distinct``, normalised already) and the
-        instruments each names."""
+    def features(self, texts: list[str]) -> tuple[similarity.Counts, list[frozenset[str]]]:
+        """The counts (a row per text of ``texts``, normalised already; repeats allowed)
+        and the instruments each names."""
         where: dict[str, tuple[int, int]] = {}
         for index, part in enumerate(self.parts):
             for i, text in enumerate(part.distinct):
                 where.setdefault(text, (index, i))
         parts = self.parts
-        missing = sorted({t for t in distinct if t not in where})
+        missing = sorted({t for t in texts if t not in where})
         if missing:
             parts = [*parts, of_normalised(missing, {})]
             where.update((t, (len(parts) - 1, i)) for i, t in enumerate(missing))
-        # the rows wanted of each part, taken from it alone (a rebuild that scores one
-        # state wants a few hundred of a hundred thousand), then put in ``distinct`` order
-        wanted: list[list[int]] = [[] for _ in parts]
-        slot: list[tuple[int, int]] = []
-        for text in distinct:
-            index, i = where[text]
-            slot.append((index, len(wanted[index])))
-            wanted[index].append(i)
-        used = [k for k, rows in enumerate(wanted) if rows]
-        start = dict(zip(used, np.cumsum([0] + [len(wanted[k]) for k in used]).tolist(),
-                         strict=False))
-        order = [start[index] + j for index, j in slot]
+        # the rows wanted of each part, taken from it alone, then put in ``texts`` order
+        located = np.array([where[t] for t in texts], dtype=np.int64).reshape(-1, 2)
+        taken = [(part, np.flatnonzero(located[:, 0] == index))
+                 for index, part in enumerate(parts)]
+        taken = [(part, rows) for part, rows in taken if len(rows)]
+        order = np.empty(len(texts), dtype=np.int64)
+        order[np.concatenate([rows for _, rows in taken] or [order[:0]])] = np.arange(len(texts))
         matrices = []
         for name in ("words", "chars"):
-            pieces = [getattr(parts[k], name)[wanted[k]] for k in used]
+            pieces = [getattr(part, name)[located[rows, 1]] for part, rows in taken]
             stacked = (sparse.vstack(pieces, format="csr") if pieces
-                       else getattr(parts[0] if parts else of_normalised([], {}), name)[[]])
-            matrices.append(stacked[order])
-        named = [parts[index].instruments[i] for index, i in (where[t] for t in distinct)]
+                       else getattr(of_normalised([], {}), name))
+            matrices.append(stacked[order] if len(pieces) > 1 else stacked)
+        named = [parts[index].instruments[i] for index, i in located.tolist()]
         return similarity.Counts(*matrices), named

@@ -78,24 +78,28 @@ def find(recs: list[Rec], threshold: float = THRESHOLD, per_review: int = PER_RE
     if not todo:
         found.sort(key=lambda r: (r.later, -r.score, r.earlier))
         return found
-    # every distinct text tokenised once, whichever states and cycles repeat it
-    distinct = sorted({norms[r.text] for mine, _ in todo.values() for r in mine})
-    position = {text: i for i, text in enumerate(distinct)}
-    counts, instruments = (texts or Texts()).features(distinct)
-    named = np.zeros((len(distinct), len(TREATIES)), dtype=np.float64)
+    # the rows of every state to score, one after the other (a state's a contiguous block
+    # of rows: read in place, where picking them out of the distinct texts copied them)
+    ordered = [norms[r.text] for mine, _ in todo.values() for r in mine]
+    counts, instruments = (texts or Texts()).features(ordered)
+    named = np.zeros((len(ordered), len(TREATIES)), dtype=np.float64)
     column = {name: j for j, name in enumerate(TREATIES)}
     for i, names in enumerate(instruments):
         for name in names:
             named[i, column[name]] = 1
+    block, first = {}, 0
+    for state, (mine, _) in todo.items():
+        block[state] = slice(first, first + len(mine))
+        first += len(mine)
 
     def links_of(states: list[str]) -> list[list[Recurrence]]:
         """The links of each of ``states`` (each a list of :data:`todo`)."""
         out = []
         for state in states:
             mine = todo[state][0]
-            rows = [position[norms[r.text]] for r in mine]
-            out.append(_state_links(counts.vectors(rows), named[rows], [r.cycle for r in mine],
-                                    [r.iri for r in mine], threshold, per_review))
+            out.append(_state_links(counts.vectors(block[state]), named[block[state]],
+                                    [r.cycle for r in mine], [r.iri for r in mine],
+                                    threshold, per_review))
         return out
 
     here, there = _halves(todo)
@@ -153,7 +157,8 @@ def _state_links(vectors: similarity.Vectors, treaties: np.ndarray, cycles: list
         stop = _chunk_stop(bounds, row)
         # every row of the cycles before the chunk's last row's
         columns = starts[cycles[stop - 1]]
-        scores = vectors.part(slice(row, stop)).scores(vectors.part(slice(0, columns)))
+        scores = vectors.part(slice(row, stop)).scores_from(vectors.part(slice(0, columns)),
+                                                            threshold)
         _penalise(scores, treaties[row:stop], treaties[:columns])
         for later, l_start, l_stop in bounds:
             a, b = max(l_start, row), min(l_stop, stop)

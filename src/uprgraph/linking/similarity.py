@@ -118,6 +118,68 @@ class Vectors:
         char = (self.chars @ other.chars.T).toarray()
         return WORD_WEIGHT * word + (1 - WORD_WEIGHT) * char
 
+    def scores_from(self, other: Vectors, threshold: float) -> np.ndarray:
+        """:meth:`scores`, to the last bit, wherever a score reaches ``threshold``;
+        elsewhere 0 or the score (below ``threshold`` either way).
+
+        Most of the work of :meth:`scores` is the character 4-grams most texts share
+        (" the", "tion"): each costs later rows x earlier rows. Their part of a character
+        score is at most the product of the two rows' norms over them (Cauchy-Schwarz), so
+        the rare grams' products plus that bound rule out the pairs that cannot reach
+        ``threshold``. The pairs left are scored one by one as scipy's product scores them:
+        the products of the grams both have, summed in column order from 0 (row sums of
+        the elementwise products, :func:`_row_dots`), the same sum of the same terms."""
+        word = (self.words @ other.words.T).toarray()
+        common = _common(other.chars)
+        if (threshold <= BOUND_MARGIN or not common.any()
+                or not (self.chars.has_canonical_format and other.chars.has_canonical_format)):
+            return self.scores(other)  # (rows out of column order: summed in another order)
+        rare_here, norms_here = _split(self.chars, common)
+        rare_there, norms_there = _split(other.chars, common)
+        bound = (rare_here @ rare_there.T).toarray()
+        bound += np.outer(norms_here, norms_there)
+        bound *= 1 - WORD_WEIGHT
+        bound += WORD_WEIGHT * word
+        rows, columns = np.nonzero(bound >= threshold - BOUND_MARGIN)
+        if len(rows) * 4 > bound.size:  # most pairs: all of them at once
+            return self.scores(other)
+        found = np.zeros(bound.shape)
+        char = _row_dots(self.chars[rows], other.chars[columns])
+        found[rows, columns] = WORD_WEIGHT * word[rows, columns] + (1 - WORD_WEIGHT) * char
+        return found
+
+
+def _row_dots(here: sparse.csr_matrix, there: sparse.csr_matrix) -> np.ndarray:
+    """The dot product of each row of ``here`` with the same row of ``there`` (both in
+    column order), summed as scipy's matrix product sums it: the products in column
+    order, one after the other from 0 (``csr_matvec``'s loop)."""
+    return here.multiply(there).tocsr() @ np.ones(here.shape[1])
+
+
+#: added to the bound of :meth:`Vectors.scores_from` (far above its rounding error)
+BOUND_MARGIN = 1e-6
+#: a 4-gram is common in a block of rows when more than this share of them have it
+COMMON_SHARE = 1 / 64
+
+
+def _common(chars: sparse.csr_matrix) -> np.ndarray:
+    """The columns of ``chars`` that more than COMMON_SHARE of its rows have (a mask)."""
+    frequency = np.bincount(chars.indices, minlength=chars.shape[1])
+    return frequency > max(chars.shape[0] * COMMON_SHARE, 4)
+
+
+def _split(chars: sparse.csr_matrix, common: np.ndarray) -> tuple[sparse.csr_matrix,
+                                                                   np.ndarray]:
+    """The rows of ``chars`` without the ``common`` columns, and each row's norm over those."""
+    shared = common[chars.indices]
+    rows = np.repeat(np.arange(chars.shape[0]), np.diff(chars.indptr))
+    norms = np.sqrt(np.bincount(rows[shared], weights=chars.data[shared] ** 2,
+                                minlength=chars.shape[0]))
+    kept = ~shared
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows[kept], minlength=chars.shape[0]))])
+    return sparse.csr_matrix((chars.data[kept], chars.indices[kept], indptr),
+                             shape=chars.shape), norms
+
 
 @dataclass
 class Counts:
@@ -131,9 +193,21 @@ class Counts:
     words: sparse.csr_matrix
     chars: sparse.csr_matrix
 
-    def vectors(self, rows: Sequence[int]) -> Vectors:
-        """TF-IDF of the texts ``rows`` (repeats count as documents), fitted on them."""
+    def vectors(self, rows: Sequence[int] | slice) -> Vectors:
+        """TF-IDF of the texts ``rows`` (repeats count as documents), fitted on them; a
+        slice of rows is read in place, not copied."""
+        if isinstance(rows, slice):
+            return Vectors(*(tfidf(_row_range(m, rows)) for m in (self.words, self.chars)))
         return Vectors(*(tfidf(m[rows]) for m in (self.words, self.chars)))
+
+
+def _row_range(matrix: sparse.csr_matrix, rows: slice) -> sparse.csr_matrix:
+    """The rows ``rows`` (a slice with step 1) of ``matrix``, sharing its arrays."""
+    start, stop, _step = rows.indices(matrix.shape[0])
+    first, last = matrix.indptr[start], matrix.indptr[stop]
+    return sparse.csr_matrix((matrix.data[first:last], matrix.indices[first:last],
+                              matrix.indptr[start:stop + 1] - first),
+                             shape=(stop - start, matrix.shape[1]), copy=False)
 
 
 def tfidf(counts: sparse.csr_matrix) -> sparse.csr_matrix:
@@ -144,7 +218,7 @@ def tfidf(counts: sparse.csr_matrix) -> sparse.csr_matrix:
     n = counts.shape[0]
     df = np.bincount(column, minlength=len(used))
     idf = np.log((1 + n) / (1 + df)) + 1
-    data = (np.log(counts.data) + 1) * idf[column]
+    data = (np.log(counts.data.astype(np.float64)) + 1) * idf[column]  # counts: any type
     rows = np.repeat(np.arange(n), np.diff(counts.indptr))
     norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=n))
     data /= norms[rows]  # a row without terms has no data to divide
