@@ -63,7 +63,7 @@ class WorkingSet:
 
         def load() -> None:
             for item in oxigraph:
-                inputs.load_into(self.store, item, base, self.known.get(str(item.graph_iri)))
+                self.parse(item, base)
                 done(item)
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read") as pool:

@@ -8,11 +8,13 @@ in a named graph of its own (:func:`data_store` makes one from parsed graphs).
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from sys import intern
+from typing import Any
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
@@ -133,32 +135,26 @@ def merged(parts: Iterable[Facts]) -> Facts:
     parts = list(parts)
     whole = Facts({}, {}, set())
     for name in {name for part in parts for name in part.many}:
-        found = [part.many[name] for part in parts if name in part.many]
-        into = max(found, key=len)
-        for values in found:
-            if values is into:
-                continue
-            for subject, more in values.items():
-                known = into.get(subject)
-                if known is None:
-                    into[subject] = more
-                else:
-                    into[subject] = known + more
-        whole.many[name] = into
+        whole.many[name] = _into_largest([p.many[name] for p in parts if name in p.many],
+                                         operator.add)
     for name in {name for part in parts for name in part.one}:
-        found_one = [part.one[name] for part in parts if name in part.one]
-        into_one = max(found_one, key=len)
-        for least in found_one:
-            if least is into_one:
-                continue
-            for subject, value in least.items():
-                known_one = into_one.get(subject)
-                if known_one is None or value < known_one:
-                    into_one[subject] = value
-        whole.one[name] = into_one
+        whole.one[name] = _into_largest([p.one[name] for p in parts if name in p.one], min)
     for part in parts:
         whole.recommendations |= part.recommendations
     return whole
+
+
+def _into_largest(found: list[dict], combine: Callable[[Any, Any], Any]) -> dict:
+    """The largest of ``found``, with the others' entries added: a subject it has already
+    gets ``combine(its value, the other's)``."""
+    into = max(found, key=len)
+    for values in found:
+        if values is into:
+            continue
+        for subject, value in values.items():
+            known = into.get(subject)
+            into[subject] = value if known is None else combine(known, value)
+    return into
 
 
 def read(store: ox.Store, iris: IRIs, exclude: Iterable[Node] = frozenset(),

@@ -26,11 +26,10 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .. import __version__
+from ..links.linksets import Counts as LinkCounts
 
 #: the file of a release listing its graphs' digests and their pieces in each dump
 PIECES = "pieces.json"
-#: (target dataset, predicate IRI) -> triples: a graph's links (links.linksets.Counts)
-LinkCounts = dict[tuple[str, str], int]
 #: bumped whenever the way pieces are written changes: older releases are then not reused
 _LAYOUT = 1
 
