@@ -47,6 +47,9 @@ class Settings:
     max_rows: int = 10000
     #: largest accepted request body, in bytes
     max_request_bytes: int = 1_000_000
+    #: most tokens (keywords, operators, terms; not VALUES data) of a SPARQL query: bounds
+    #: how deep the store recurses on it, and so the stacks of the threads that evaluate
+    max_query_tokens: int = 4000
     #: store backend for serving: "oxigraph" (default, on disk), "oxigraph-memory" (the
     #: release loaded into memory once; query workers are forked from it), "memory"
     #: (rdflib) or "remote"

@@ -48,6 +48,7 @@ _TOKEN = re.compile(
     | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
     | (?P<var>[?$][\w\u00b7\u0300-\u036f\u203f-\u2040]*)
     | (?P<pname>[\w.\-\u00b7]*:(?:[\w.\-:%\u00b7]|\\.)*)
+    | (?P<number>\d*\.\d+(?:[eE][+-]?\d+)?|\d+\.\d*[eE][+-]?\d+|\d+(?:[eE][+-]?\d+)?)
     | (?P<word>[A-Za-z_][\w\-]*)
     | (?P<other>.)
     """,
@@ -69,11 +70,39 @@ def unescape(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """The bare words of a query, upper-cased, in order (keywords and function names)."""
+    return _scan(text)[0]
+
+
+def _scan(text: str) -> tuple[list[str], int]:
+    """The bare words of a query, and how many tokens it has outside ``VALUES`` data.
+
+    Every token counts (keywords, punctuation, terms): a term can be structure too (an
+    RDF collection ``(?a ?b ...)`` is a chain of triple patterns). The rows of a
+    ``VALUES`` block are data the engine keeps in a list, so they do not count; a ``{``
+    among them is not data, and from there on everything counts again."""
     found: list[str] = []
+    count = 0
+    values = 0  # 1: after VALUES, before its block; 2: in its data rows
     for m in _TOKEN.finditer(unescape(text)):
-        if m.lastgroup == "word":
-            found.append(m.group().upper())
-    return found
+        kind = m.lastgroup
+        if kind in ("ws", "comment"):
+            continue
+        token = m.group()
+        if kind == "word":
+            found.append(token.upper())
+            if token.upper() == "VALUES":
+                values = 1
+        if values == 2:
+            if token == "}":
+                values = 0
+            elif token == "{":
+                values = 0
+                count += 1
+            continue
+        if values == 1 and token == "{":
+            values = 2
+        count += 1
+    return found, count
 
 
 @dataclass(frozen=True)
@@ -87,6 +116,9 @@ class QueryInfo:
     #: calls a function whose value differs between runs (``RAND()``, ``NOW()``, ...): how
     #: long one run took says little about the next
     volatile: bool = False
+    #: tokens outside ``VALUES`` data (:func:`_scan`): bounds how deep the engine's
+    #: parser, optimiser and evaluator may recurse on this text
+    size: int = 0
 
     @property
     def kind(self) -> str | None:
@@ -102,7 +134,7 @@ class QueryInfo:
 def analyse(text: str) -> QueryInfo:
     """Classify a query; the store's parser still reports syntax errors itself (cached by
     text: clients and pages repeat their queries)."""
-    ws = words(text)
+    ws, size = _scan(text)
     # The prologue has only BASE and PREFIX (whose IRIs and names are skipped).
     first = next((w for w in ws if w not in ("BASE", "PREFIX")), None)
     form = first if first in FORMS else None
@@ -112,7 +144,17 @@ def analyse(text: str) -> QueryInfo:
         uses_from="FROM" in ws,
         is_update=form is None and first in UPDATE_WORDS,
         volatile=not VOLATILE_WORDS.isdisjoint(ws),
+        size=size,
     )
+
+
+def size_error(size: int, limit: int) -> str | None:
+    """Why a query of ``size`` tokens is refused under ``limit`` (None: it is not)."""
+    if size <= limit:
+        return None
+    return (f"the query has {size:,} tokens (keywords, operators and terms, not counting "
+            f"VALUES data); this endpoint accepts at most {limit:,} (max_query_tokens): "
+            "split it into smaller queries, or give long lists of values in a VALUES block")
 
 
 @lru_cache(maxsize=1024)

@@ -29,7 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from ..formats import BY_NAME
+from ..store.analysis import analyse
 from ..store.base import FormatMismatch, QuerySyntaxError, StoreError
+from .stacks import SMALLEST, StackedThreads, fits, start_thread
 
 CHUNK = 256 * 1024
 #: answers up to this size are read at once and the worker released early
@@ -58,6 +60,8 @@ class Limits:
     memory_mb: int = 0
     #: leave the network (a new network namespace) where the platform allows it
     isolate_network: bool = True
+    #: stack of the thread that evaluates queries, in bytes (:mod:`.stacks`)
+    stack: int = SMALLEST
 
 
 @dataclass(frozen=True)
@@ -192,11 +196,16 @@ def _worker_main(spec: StoreSpec, limits: Limits,
         conn.send(("dead", str(exc)))
         return
     conn.send(("ready", defence))
-    serve_jobs(store, conn)
+    serve_jobs(store, conn, limits.stack)
 
 
-def serve_jobs(store: Any, conn: Connection) -> None:  # pragma: no cover - subprocess
-    """A worker's loop: answer jobs from ``conn`` until it closes or sends None."""
+def serve_jobs(store: Any, conn: Connection, stack: int) -> None:  # pragma: no cover
+    """A worker's loop on a thread with a ``stack``-byte stack (the main thread's is
+    whatever ``ulimit -s`` says): answer jobs from ``conn`` until it closes or sends None."""
+    start_thread(lambda: _serve_jobs(store, conn), stack, "uprgraph-worker").join()
+
+
+def _serve_jobs(store: Any, conn: Connection) -> None:  # pragma: no cover - subprocess
     while True:
         try:
             job = conn.recv()
@@ -276,29 +285,37 @@ class QueryError(ValueError):
 
 
 class InlineExecutor:
-    """Runs queries in the calling thread: no timeout; for a remote store or debugging."""
+    """Runs queries in the calling thread (or, when its stack is too small for the query,
+    in a thread of its own): no timeout; for a remote store or debugging."""
 
     #: queries run in this process, which keeps its network
     defence: str | None = None
     busy = 0
 
-    def __init__(self, spec: StoreSpec) -> None:
+    def __init__(self, spec: StoreSpec, stack: int = SMALLEST) -> None:
         self.spec = spec
         self.store = spec.open()
         self._lock = threading.Lock()
+        self._deep = StackedThreads(1, stack, thread_name_prefix="uprgraph-query")
 
     def run(self, job: Job, internal: bool = True, client: str | None = None) -> Answer:
+        with self._lock:
+            if fits(analyse(job.query).size):
+                return self._evaluate(job)
+            return self._deep.submit(self._evaluate, job).result()
+
+    def _evaluate(self, job: Job) -> Answer:
         import io
 
-        with self._lock:
-            status, value = run_job(self.store, job)
-            if status == "error":
-                raise QueryError(*value)
-            out = io.BytesIO()
-            value.write(out)
+        status, value = run_job(self.store, job)
+        if status == "error":
+            raise QueryError(*value)
+        out = io.BytesIO()
+        value.write(out)
         return Answer(value.kind, value.truncated, body=out.getvalue())
 
     def close(self) -> None:
+        self._deep.shutdown(wait=False)
         store, self.store = self.store, None
         if store is not None:
             store.close()

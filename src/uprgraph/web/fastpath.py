@@ -105,7 +105,8 @@ class FastSparql:
         if query is None:
             return None
         info = analyse(query)
-        if info.kind is None or info.is_update or info.uses_service:
+        if (info.kind is None or info.is_update or info.uses_service
+                or info.size > self.site.settings.max_query_tokens):  # Flask's 400
             return None
         if self.site.executor.defence is None:  # every query is parsed for SERVICE: Flask's
             return None

@@ -45,6 +45,8 @@ from granian._granian import SocketHolder, WorkerSignal, WSGIWorker
 from granian._loops import loops
 from granian.http import HTTP1Settings
 
+from .stacks import SMALLEST
+
 if TYPE_CHECKING:
     from ..config import Settings
 
@@ -58,6 +60,8 @@ CHUNK = 65536
 #: tokio's pool for blocking Rust work (a WSGI worker uses none; granian's default is 512
 #: threads, whose stacks count against the ``query_memory_mb`` address-space cap)
 RUST_BLOCKING_THREADS = 4
+#: stack of granian's threads (those that run the application): a Python thread's usual
+RUST_STACK = SMALLEST
 #: how often a retiring process looks whether it is done
 TICK = 0.2
 
@@ -201,6 +205,10 @@ class GranianServer:
         self.buffered = Buffered(app, settings, threads)
         #: set by the owner: what to do when this server must retire on its own
         self.on_retire: Callable[[], None] = lambda: None
+        # granian's threads are started by Rust, with Rust's 2 MiB stack unless this says
+        # otherwise (read when the first one starts); a request thread evaluates a query
+        # only if its stack holds it (:mod:`.stacks`), else hands it to a query thread
+        os.environ.setdefault("RUST_MIN_STACK", str(RUST_STACK))
         self.worker = WSGIWorker(
             worker_id=1, sock=(None, SocketHolder(sock.fileno(), False, BACKLOG)), ipc=None,
             threads=1, blocking_threads=RUST_BLOCKING_THREADS, py_threads=max(1, threads),

@@ -29,13 +29,14 @@ import io
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from ..store.analysis import analyse
 from .admission import Admission, Clock, Empty, Idle
 from .executor import Answer, Busy, Job, Limits, QueryError, QueryTimeout, StoreSpec, TooLarge
 from .executor import run_job as _run_job
+from .stacks import StackedThreads, fits
 
 #: most query threads of a serving process (at most ``slots`` run admitted queries; the others
 #: are queries past their deadline, still running while the process retires)
@@ -93,7 +94,7 @@ class ThreadExecutor:
         self._idle: Idle[int] = Idle()
         for slot in range(self.slots):
             self._idle.put(slot)
-        self._threads: ThreadPoolExecutor | None = None
+        self._threads: StackedThreads | None = None
         self._lock = threading.Lock()
         self._running = 0
         #: queries running in request threads (:meth:`_inline`)
@@ -103,7 +104,7 @@ class ThreadExecutor:
         """Open what the serving process needs (after the fork, before it accepts)."""
         self._pool()
 
-    def _pool(self) -> ThreadPoolExecutor:
+    def _pool(self) -> StackedThreads:
         """Started on first use: after the fork, in the process that serves."""
         with self._lock:
             if self.store is None:
@@ -111,13 +112,15 @@ class ThreadExecutor:
             if self._threads is None:
                 # more threads than slots: a query past its deadline keeps its thread until
                 # the process ends, and the next query must not wait behind it
-                self._threads = ThreadPoolExecutor(THREADS, thread_name_prefix="uprgraph-query")
+                self._threads = StackedThreads(THREADS, self.limits.stack,
+                                               thread_name_prefix="uprgraph-query")
                 threading.Thread(target=self._watch, daemon=True,
                                  name="uprgraph-query-watchdog").start()
             return self._threads
 
     def run(self, job: Job, internal: bool = True, client: str | None = None) -> Answer:
-        if not analyse(job.query).volatile:
+        info = analyse(job.query)
+        if not info.volatile and fits(info.size):  # this thread's stack holds it
             clock = self.admission.short_clock(job.query, client)
             if clock is not None:
                 return self._inline(job, clock)

@@ -34,11 +34,13 @@ from ..iris import IRIs
 from ..release import layout
 from ..release.describe import describe
 from ..release.dumps import QUADS_DUMP, Dump
+from ..store.analysis import analyse, size_error
 from ..store.base import StoreError
 from .checks import check_release
-from .executor import InlineExecutor, Job, Limits, StoreSpec
+from .executor import InlineExecutor, Job, Limits, QueryError, StoreSpec
 from .inprocess import ThreadExecutor
 from .pool import QueryPool
+from .stacks import evaluation_stack
 
 log = logging.getLogger(__name__)
 #: how often (seconds) requests look whether ``current`` points to a new release
@@ -263,6 +265,9 @@ class Site:
         ``client``: the address of who asks (see :mod:`.admission`); ``served``: the
         release held by a request outside Flask (the pinned one otherwise).
         """
+        refused = size_error(analyse(query).size, self.settings.max_query_tokens)
+        if refused is not None:  # deeper than the evaluating threads' stacks are made for
+            raise QueryError("size", refused)
         prefixes = tuple(self.prefixes.items()) if fmt in ("turtle", "trig") else ()
         # relative IRIs (``PREFIX upr: <def/upr#>``, as in queries/) resolve against the
         # data's base
@@ -354,7 +359,8 @@ class Site:
                 release = files_release(files, release)
             spec, tmp = self._spec(release, files)
             try:
-                limits = Limits(memory_mb=s.query_memory_mb)
+                limits = Limits(memory_mb=s.query_memory_mb,
+                                stack=evaluation_stack(s.max_query_tokens))
                 executor: QueryPool | InlineExecutor | ThreadExecutor
                 if self.inprocess:
                     executor = ThreadExecutor(spec, s.query_workers, s.query_timeout, limits,
@@ -363,7 +369,7 @@ class Site:
                     executor = QueryPool(
                         spec, s.query_workers, s.query_timeout, limits, s.long_query_seconds)
                 else:
-                    executor = InlineExecutor(spec)
+                    executor = InlineExecutor(spec, limits.stack)
             except BaseException:
                 if tmp is not None:
                     tmp.cleanup()

@@ -20,7 +20,7 @@ from rdflib import RDF, XSD, Graph, Literal, Namespace, URIRef
 
 from .. import formats
 from ..formats import BY_NAME, RDF_FORMATS, RESULT_FORMATS, W3C_FORMAT_IRIS
-from ..store.analysis import analyse, uses_service
+from ..store.analysis import analyse, size_error, uses_service
 from ..store.base import StoreError
 from .executor import Busy, QueryError, QueryTimeout, TooLarge
 from .render import CORS, WebError, choose, content_type, html, term_view, urls
@@ -124,6 +124,9 @@ def answer(query: str, defaults: list[str] | None, named: list[str] | None) -> R
     info = analyse(query)
     if info.is_update:
         raise WebError(403, READ_ONLY)
+    refused = size_error(info.size, site.settings.max_query_tokens)
+    if refused is not None:
+        raise WebError(400, refused)
     if info.uses_service:
         raise WebError(400, NO_SERVICE)
     if site.executor.defence is None:  # queries run where the network is reachable
@@ -199,6 +202,8 @@ def query_failure(exc: Exception, query: str, offered: tuple[formats.Format, ...
     if isinstance(exc, QueryError):
         if exc.kind == "syntax":
             return WebError(400, f"syntax error in the query: {readable_syntax_error(str(exc))}")
+        if exc.kind == "size":
+            return WebError(400, str(exc))
         if exc.kind == "format":
             return WebError(406, f"{exc}; offered for this query: "
                             + ", ".join(f.media_type for f in offered))

@@ -205,7 +205,7 @@ def _zygote_main(conn: Connection) -> None:  # pragma: no cover - runs in the zy
             worker = Connection(fd)
             worker.send(("ready", defence))
             try:
-                serve_jobs(store, worker)
+                serve_jobs(store, worker, limits.stack)
             finally:
                 os._exit(0)
         os.close(fd)
