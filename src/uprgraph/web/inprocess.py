@@ -20,7 +20,9 @@ at ``long_after`` it takes a long slot, or lets the query run on outside the cou
 then ends at the latest ``GRACE`` seconds after its timeout (the client of that one
 query gets its answer late, or a closed connection, rather than a 503). Texts
 calling ``RAND()``, ``NOW()``, ``UUID()`` or ``STRUUID()`` always run in a query
-thread: one run's time says nothing about the next.
+thread: one run's time says nothing about the next; so do texts too large for the
+request thread's stack (:mod:`.stacks`: 8 MiB holds any query of up to 1,200 tokens),
+since query threads are started with a stack that holds any query the endpoint accepts.
 """
 
 from __future__ import annotations

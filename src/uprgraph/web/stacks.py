@@ -15,19 +15,23 @@ evaluated only on a thread whose stack holds the worst query of that size:
 
 The figures: the peak stack a query touched (the Rss of its thread's stack mapping,
 pyoxigraph 0.5.13 on x86_64), per token of ``analyse().size``, for queries of 2,000
-tokens of each shape (and 4,000 for the worst, which scale linearly): nested
-function calls ``ABS(ABS(...))`` 2.86 KiB, ``DESCRIBE`` of many IRIs 3.13 KiB, an RDF
-collection ``(?a ?b ...)`` 2.00, nested groups ``{{...}}`` 1.87, ``FILTER EXISTS``
-nesting 1.41, ``IF`` nesting 1.23, nested OPTIONALs, MINUS and BIND chains 0.53,
-nested parens and ``!`` chains in expressions 0.88, nested subqueries 0.65, ``+``
-chains 0.60, path sequences 0.51, path alternatives 0.38, ``&&``/``||`` chains 0.30,
-flat triple patterns 0.26, UNION chains 0.22; VALUES rows, ``IN`` lists, ``ORDER
-BY`` and ``GROUP BY`` lists, CONSTRUCT templates nearly nothing. So a token is
-given twice the worst (:data:`PER_TOKEN`), plus :data:`BASE` for the frames of the
-server and the application below the query; at the default limit of 4,000 tokens
-that is a 27 MiB stack (the worst query of 4,000 tokens touches 12.5 MiB). A stack is
-address space: only the pages a query touches are memory, but the whole counts
-against ``query_memory_mb``, so only the threads that evaluate get one.
+tokens of each shape (and 4,000 for the worst, which scale linearly): ``DESCRIBE``
+of many IRIs 3.13 KiB, nested ``COALESCE(COALESCE(...))`` 2.95, other nested calls
+(``ABS``, ``STR``, in ``ORDER BY`` or aggregates) 2.86, an RDF collection ``(?a ?b
+...)`` 2.00, nested groups ``{{...}}`` 1.87, ``FILTER EXISTS`` nesting 1.41, ``IF``
+nesting 1.23, nested parens and ``!`` chains in expressions 0.88, nested
+``GRAPH`` 0.71, nested subqueries 0.65, ``+`` chains 0.60, nested OPTIONALs, MINUS
+and BIND chains 0.53, path sequences 0.51, path alternatives 0.38, ``&&``/``||``
+chains 0.30, flat triple patterns 0.26, UNION chains 0.22; VALUES rows, ``IN``
+lists, ``ORDER BY`` and ``GROUP BY`` lists, CONSTRUCT templates nearly nothing.
+Some shapes are planned for minutes at that size (flat triple patterns, OPTIONAL
+chains, path sequences, collections): their figure is the peak reached in their
+first 8 s (40 s at 4,000 tokens). So a token is given twice the worst
+(:data:`PER_TOKEN`), plus :data:`BASE` for the frames of the server and the
+application below the query; at the default limit of 4,000 tokens that is a 26 MiB
+stack (the worst query of 4,000 tokens touches 12.5 MiB). A stack is address
+space: only the pages a query touches are memory, but the whole counts against
+``query_memory_mb``, so only the threads that evaluate get one.
 """
 
 from __future__ import annotations
