@@ -13,6 +13,7 @@ killed the process on every mode.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,7 +24,10 @@ from web_fixtures import Server
 
 from uprgraph.config import Settings
 from uprgraph.store.analysis import analyse
+from uprgraph.web.executor import Job, Limits, StoreSpec
+from uprgraph.web.inprocess import ThreadExecutor
 from uprgraph.web.sparql import UNCHECKED
+from uprgraph.web.stacks import current_stack, evaluation_stack, fits
 
 pytest_plugins = ["web_fixtures"]
 
@@ -187,3 +191,37 @@ def test_the_token_count_skips_values_data_but_not_what_hides_there():
     assert analyse(sneaky).size > 100
     # terms count: an RDF collection is a chain of triple patterns
     assert analyse("ASK { ?s ?p (" + " ?x" * 100 + ") }").size > 100
+
+
+def test_a_request_thread_with_rusts_small_stack_hands_deep_queries_over(tmp_path):
+    """A thread with a 2 MiB stack (Rust's default, which granian's threads get unless
+    RUST_MIN_STACK says otherwise) runs a small query itself and hands the deepest one
+    to a query thread: both are answered, and this process is still here."""
+    data = tmp_path / "one.nt"
+    data.write_text("<http://localhost:8080/id/x1> <http://example.org/p> \"1\" .\n",
+                    encoding="utf-8")
+    ex = ThreadExecutor(StoreSpec("oxigraph-memory", files=((str(data), None),)),
+                        limits=Limits(stack=evaluation_stack(LIMIT)))
+    ex.prepare()
+    deep = at_most(SHAPES["DESCRIBE list"], LIMIT)
+    seen: dict[str, object] = {}
+
+    def request() -> None:
+        seen["stack"] = current_stack()
+        seen["fits"] = (fits(analyse(ASK).size), fits(analyse(deep).size))
+        for _ in range(2):  # the second time, the text is known to be short
+            seen["ask"] = ex.run(Job(ASK, "json")).read()
+            seen["deep"] = ex.run(Job(deep, "ntriples")).read()
+
+    before = threading.stack_size(2 * 1024 * 1024)
+    try:
+        thread = threading.Thread(target=request)
+        thread.start()
+    finally:
+        threading.stack_size(before)
+    thread.join(60)
+    ex.close()
+    assert seen["stack"] == 2 * 1024 * 1024
+    assert seen["fits"] == (True, False)
+    assert json.loads(seen["ask"])["boolean"] is False  # type: ignore[arg-type]
+    assert b"<http://localhost:8080/id/x1> <http://example.org/p>" in seen["deep"]
