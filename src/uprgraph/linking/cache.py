@@ -31,7 +31,8 @@ import pickle
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -80,17 +81,26 @@ def input_digests(store: ox.Store, items: Iterable[Input], base: str) -> dict[st
     return digests
 
 
-def _loads(body: memoryview) -> object:
-    """The value pickled in ``body``, with the cyclic garbage collector paused: an entry
-    of a large input is millions of strings, lists and dictionaries, which would set off
-    collection after collection of what can hold no cycle (twice as fast)."""
-    paused = gc.isenabled()
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused within: linking makes hundreds of thousands of
+    lists, tuples and records that hold no cycle, and each batch of them would set off a
+    collection walking every one made before (reading a cached entry is twice as fast,
+    making the recommendations' rows a third faster)."""
+    enabled = gc.isenabled()
     gc.disable()
     try:
-        return pickle.loads(body)
+        yield
     finally:
-        if paused:
+        if enabled:
             gc.enable()
+
+
+def _loads(body: memoryview) -> object:
+    """The value pickled in ``body`` (an entry of a large input is millions of strings,
+    lists and dictionaries: the collector is paused)."""
+    with collector_paused():
+        return pickle.loads(body)
 
 
 class Cache:
