@@ -13,8 +13,9 @@ Keys. The cache folder (``<state_dir>/cache/linking/<key>/``) is named by the
 cache format, the Python and library versions and the SHA-256 of every source
 file of this package, so a change of method, parameters or software starts an
 empty cache (other keys' folders are removed). Within it, an entry is named by
-its kind and a digest of its input: a data file's SHA-256 (its suffix, graph
-IRI and base IRI added: what the store holds of it follows from these), and
+its kind and a digest of its input: a data file's SHA-256 (as the build read it,
+with its format, suffix, graph IRI and base IRI: what the store holds of it follows
+from these), and
 for other inputs the triples the store holds of them. An entry is written
 atomically (a temporary file renamed) with the SHA-256 of its body first; an
 entry that cannot be read, is damaged or was written by other code is a miss,
@@ -69,7 +70,11 @@ def input_digests(store: ox.Store, items: Iterable[Input], base: str) -> dict[st
     digests = {}
     for item in items:
         name = str(item.graph_iri)
-        if item.role == "data":
+        if item.role == "data" and item.sha256 is not None:
+            # the file's SHA-256, taken as Oxigraph read it: not read and digested again
+            digest = hashlib.sha256(f"{item.sha256}\0{item.path.suffix}\0{name}\0{base}"
+                                    .encode())
+        elif item.role == "data":
             with item.path.open("rb") as handle:
                 digest = hashlib.file_digest(handle, "sha256")
             digest.update(f"\0{item.path.suffix}\0{name}\0{base}".encode())
