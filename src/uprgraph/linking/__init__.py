@@ -30,7 +30,7 @@ from ..inputs import Input
 from ..iris import IRIs
 from ..terms import to_rdflib
 from . import matching, recurrence, suggest
-from .cache import Cache, cache_dir, input_digests
+from .cache import Cache, cache_dir, collector_paused, input_digests
 from .corpus import Facts, Rec, data_store, graph_facts, merged, read, recs_of
 from .features import TextFeatures, Texts, compute
 from .publish import Publisher, Run
@@ -149,9 +149,12 @@ def link_quads(data: ox.Store, iris: IRIs, exclude: Iterable[Node],
         linked = link(data, iris, exclude)
     else:
         cache = Cache(folder)
-        facts, texts = _parts(data, iris, input_digests(data, items, iris.base), cache)
-        lap("read")
-        linked = link_recs(recs_of(facts, iris, exclude), iris, lap, texts, cache)
+        with collector_paused():
+            facts, texts = _parts(data, iris, input_digests(data, items, iris.base), cache)
+            lap("read")
+            recs = recs_of(facts, iris, exclude)
+            lap("rows")
+            linked = link_recs(recs, iris, lap, texts, cache)
         cache.keep_used()
         log(f"linking: {cache.hits} cached parts reused, {cache.misses} computed")
     if linked.quads:

@@ -85,9 +85,9 @@ class Texts:
         missing = normalised(wanted - found.keys())
         return found | missing
 
-    def features(self, texts: list[str]) -> tuple[similarity.Counts, list[frozenset[str]]]:
-        """The counts (a row per text of ``texts``, normalised already; repeats allowed)
-        and the instruments each names."""
+    def features(self, texts: list[str]) -> tuple[Gathered, list[frozenset[str]]]:
+        """The counts (a row per text of ``texts``, normalised already; repeats allowed),
+        picked from the parts block by block when asked, and the instruments each names."""
         where: dict[str, tuple[int, int]] = {}
         for index, part in enumerate(self.parts):
             for i, text in enumerate(part.distinct):
@@ -97,18 +97,39 @@ class Texts:
         if missing:
             parts = [*parts, of_normalised(missing, {})]
             where.update((t, (len(parts) - 1, i)) for i, t in enumerate(missing))
-        # the rows wanted of each part, taken from it alone, then put in ``texts`` order
         located = np.array([where[t] for t in texts], dtype=np.int64).reshape(-1, 2)
+        named = [parts[index].instruments[i] for index, i in located.tolist()]
+        return Gathered(parts, located), named
+
+
+class Gathered:
+    """Count rows held by several parts, ``located`` (part, row) each: a block of them
+    (one state's recommendations) is picked from the parts when its vectors are asked
+    for, so that the rows of every state are not first copied into one matrix (and a
+    forked process picks those of its own states)."""
+
+    def __init__(self, parts: Sequence[TextFeatures], located: np.ndarray) -> None:
+        self.parts = parts
+        self.located = located
+
+    def counts(self, rows: slice) -> similarity.Counts:
+        """The counts of the rows ``rows``, in order."""
+        located = self.located[rows]
+        # the rows wanted of each part, taken from it alone, then put in order
         taken = [(part, np.flatnonzero(located[:, 0] == index))
-                 for index, part in enumerate(parts)]
+                 for index, part in enumerate(self.parts)]
         taken = [(part, rows) for part, rows in taken if len(rows)]
-        order = np.empty(len(texts), dtype=np.int64)
-        order[np.concatenate([rows for _, rows in taken] or [order[:0]])] = np.arange(len(texts))
+        order = np.empty(len(located), dtype=np.int64)
+        order[np.concatenate([rows for _, rows in taken] or [order[:0]])] = np.arange(
+            len(located))
         matrices = []
         for name in ("words", "chars"):
             pieces = [getattr(part, name)[located[rows, 1]] for part, rows in taken]
             stacked = (sparse.vstack(pieces, format="csr") if pieces
                        else getattr(of_normalised([], {}), name))
             matrices.append(stacked[order] if len(pieces) > 1 else stacked)
-        named = [parts[index].instruments[i] for index, i in located.tolist()]
-        return similarity.Counts(*matrices), named
+        return similarity.Counts(*matrices)
+
+    def vectors(self, rows: slice) -> similarity.Vectors:
+        """TF-IDF of the rows ``rows``, fitted on them (:meth:`.similarity.Counts.vectors`)."""
+        return self.counts(rows).vectors(slice(None))

@@ -25,10 +25,14 @@ def reviews(store: Store, iris: IRIs) -> list[dict]:
     upr = iris.upr
     prefix = (f"PREFIX upr: <{upr}> PREFIX prov: <http://www.w3.org/ns/prov#> "
               "PREFIX dcterms: <http://purl.org/dc/terms/> ")
+    # the reviews first, in a subquery, and the class checked by an EXISTS of one triple
+    # pattern: the store then joins each recommendation once (twice as fast as a join)
     totals = _rows(store, prefix + """
         SELECT ?state ?cycle (COUNT(DISTINCT ?r) AS ?recommendations) WHERE {
-          ?r a upr:Recommendation ; upr:review ?v . ?v upr:stateUnderReview/upr:iso3 ?state ;
-          upr:cycle ?cycle } GROUP BY ?state ?cycle""")
+          { SELECT ?v ?state ?cycle WHERE {
+              ?v upr:stateUnderReview/upr:iso3 ?state ; upr:cycle ?cycle } }
+          ?r upr:review ?v . FILTER EXISTS { ?r a upr:Recommendation } }
+        GROUP BY ?state ?cycle""")
     if not totals:
         return []
     found: dict[tuple[str, int], dict] = {}
@@ -55,7 +59,10 @@ def reviews(store: Store, iris: IRIs) -> list[dict]:
           BIND(COALESCE(STRAFTER(STR(?rn), "#"), "none") AS ?now)
         } GROUP BY ?state ?cycle ?before ?now"""):
         pairs[(row["state"], int(row["cycle"]))][f"{row['before']} -> {row['now']}"] = int(row["n"])
-    for row in _rows(store, prefix + """
+    # rows of reviews a matrix also holds: none without a matrix (asked first, the store
+    # would join every row with its review before finding no matrix to join them with)
+    matrices = store.query(prefix + 'ASK { ?j dcterms:format "ohchr-matrix" }')
+    for row in [] if not matrices.boolean else _rows(store, prefix + """
         SELECT ?state ?cycle (COUNT(DISTINCT ?r) AS ?n) WHERE {
           { SELECT DISTINCT ?v WHERE { ?m upr:review ?v ; prov:wasDerivedFrom ?j .
                                        ?j dcterms:format "ohchr-matrix" } }

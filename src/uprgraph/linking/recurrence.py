@@ -138,8 +138,8 @@ def _halves(todo: dict[str, tuple[list[Rec], str]]) -> tuple[list[str], list[str
 def _digest(mine: list[Rec], norms: dict[str, str], threshold: float, per_review: int) -> str:
     """What one state's links are computed from, as a SHA-256."""
     digest = hashlib.sha256(f"{threshold!r} {per_review}\n".encode())
-    for rec in mine:
-        digest.update(f"{rec.cycle}\t{rec.iri}\t{norms[rec.text]}\n".encode())
+    digest.update("".join([f"{rec.cycle}\t{rec.iri}\t{norms[rec.text]}\n"
+                           for rec in mine]).encode())
     return digest.hexdigest()
 
 

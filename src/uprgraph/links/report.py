@@ -115,9 +115,12 @@ def _figures(iris: IRIs) -> list[tuple[str, str, str, str, str]]:
 
 
 def _count(store: Store, cls: str, pattern: str | None) -> int:
-    # a join counted DISTINCT, not FILTER EXISTS: the store evaluates an EXISTS holding a
-    # FILTER once per candidate without the candidate bound (minutes at 20,000 rows)
-    where = f"?x a <{cls}> ." + (f" {{ {pattern} }}" if pattern else "")
+    # the pattern first, its subjects then checked for the class by an EXISTS holding one
+    # triple pattern: twice as fast as a join with every member of the class, and at once
+    # when nothing matches the pattern (an EXISTS holding a FILTER, though, is evaluated
+    # once per candidate without the candidate bound: minutes at 20,000 rows)
+    where = (f"{{ {pattern} }} FILTER EXISTS {{ ?x a <{cls}> }}" if pattern
+             else f"?x a <{cls}> .")
     rows = list(store.query(f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {where} }}").rows())
     return int(rows[0]["n"].value) if rows else 0  # type: ignore[union-attr]
 
