@@ -205,6 +205,39 @@ def test_a_violation_found_after_the_release_was_written_leaves_no_trace(tmp_pat
     assert tree_digest(current(settings).path) == before
 
 
+def test_a_violation_known_before_the_writing_starts_writes_nothing(tmp_path, monkeypatch):
+    project = copy_project(tmp_path / "project")
+    settings = load_settings(project)
+    _break(project)
+    known = tmp_path / "validated"
+    validate = build_mod.validation_cache.validate_data
+
+    def marked(*args, **kwargs):  # in the validation process
+        report = validate(*args, **kwargs)
+        known.touch()
+        return report
+
+    link = build_mod.link_quads
+
+    def after_validation(*args, **kwargs):  # linking ends once the verdict is in
+        deadline = time.monotonic() + 120
+        while not known.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # the report on its way back
+        return link(*args, **kwargs)
+
+    started = []
+    monkeypatch.setattr(build_mod.validation_cache, "validate_data", marked)
+    monkeypatch.setattr(build_mod, "link_quads", after_validation)
+    monkeypatch.setattr(build_mod, "write_store", lambda *a, **k: started.append("store"))
+    monkeypatch.setattr(build_mod, "write_dumps", lambda *a, **k: started.append("dumps"))
+    with pytest.raises(BuildError, match="nothing was published"):
+        build(settings)
+    assert known.exists() and not started
+    assert not settings.current_release.exists()
+    assert [p.name for p in settings.releases_dir.iterdir()] == []
+
+
 def test_cli_build_reports_violation_with_exit_code(tmp_path):
     project = copy_project(tmp_path)
     _break(project)

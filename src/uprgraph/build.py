@@ -169,8 +169,11 @@ def build(
         folder=validation_cache.cache_dir(settings), log=log,
         divide=str(settings.iris.upr.Recommendation)), "validation")
 
-    def conforming() -> Report:
-        """The validation report (waiting for it); BuildError if the data does not conform."""
+    def conforming(wait: bool = True) -> Report | None:
+        """The validation report (waiting for it; ``wait`` False: None if it is not in
+        yet); BuildError if the data does not conform."""
+        if not wait and not validation.done():
+            return None
         report = validation.result()
         timings["validate"] = round(validation.seconds or 0.0, 3)
         if not report.conforms:
@@ -184,6 +187,7 @@ def build(
         staging, release_id, built, withheld, (stored, store_from) = _release(
             settings, work, items, lap, conforming, log, reuse)
         report = conforming()
+        assert report is not None
         release = layout.publish(settings, staging, release_id, store_quads=stored)
     except BaseException as exc:
         if staging is not None:
@@ -199,7 +203,7 @@ def build(
 
 def _release(
     settings: Settings, work: WorkingSet, items: list[Input], lap: Callable[[str], None],
-    verdict: Callable[[], object], log: Callable[[str], None], reuse: _Reuse,
+    verdict: Callable[[bool], object], log: Callable[[str], None], reuse: _Reuse,
 ) -> tuple[Path, str, datetime, int, tuple[int, str | None]]:
     """Link, filter, and write dumps, description and store into a staging directory
     (its path, the release id and time, the quads withheld, the quads in its store and
@@ -208,7 +212,8 @@ def _release(
     Validation runs beside linking; the dumps and the store are then written while
     ``verdict`` waits for it, on the core linking leaves idle, into a staging directory
     (and a scratch folder) removed if it raises (the data does not conform): nothing is
-    published before the verdict. The store is loaded in parts
+    published before the verdict (``verdict(False)`` raises only if it is already in,
+    and returns at once otherwise). The store is loaded in parts
     (:data:`.storage.LOAD_QUADS`), so that its load and the validation process together
     hold less than the build held before."""
     data_roles = tuple({i.role for i in items if i.role not in RDFLIB_ROLES})
@@ -234,7 +239,7 @@ def _release(
         raise
 
 
-def _write(settings: Settings, work: WorkingSet, verdict: Callable[[], object], withheld: int,
+def _write(settings: Settings, work: WorkingSet, verdict: Callable[[bool], object], withheld: int,
            lap: Callable[[str], None], reuse: _Reuse,
            ) -> tuple[Path, str, datetime, int, tuple[int, str | None]]:
     """The release's pieces, counts, dumps and store, written into a staging directory."""
@@ -253,6 +258,7 @@ def _write(settings: Settings, work: WorkingSet, verdict: Callable[[], object], 
         # going on, on the core the build would otherwise leave idle waiting for it, and
         # then beside the dumps and the store, which wait for its verdict
         counting = _Counting(settings, work, graphs, writing.previous, counters)
+        verdict(False)  # a verdict already in that the data does not conform: write nothing
         built, release_id = _release_id(settings, pieces.release_digest(graphs))
         staging = layout.start(settings, release_id)
         writing.dumping = pool.submit(write_dumps, scratch / layout.DUMPS, work.store, graphs,
@@ -261,7 +267,7 @@ def _write(settings: Settings, work: WorkingSet, verdict: Callable[[], object], 
         writing.loading = pool.submit(write_store, staging / layout.STORE, graphs,
                                       writing.previous, str(settings.iris.description_graph),
                                       scratch / "store.nq")
-        verdict()
+        verdict(True)
         lap("wait")
         stored = _write_release(settings, work, staging, graphs,
                                 (built, release_id, withheld), counting, writing, lap)
