@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -165,6 +166,76 @@ def test_violation_fails_and_leaves_release_untouched(tmp_path):
     assert settings.current_release.resolve() == link_before
     assert tree_digest(current(settings).path) == before
     assert not list(settings.releases_dir.glob(".building-*"))
+
+
+def test_a_violation_found_after_the_release_was_written_leaves_no_trace(tmp_path,
+                                                                          monkeypatch):
+    """The dumps and the store are written while validation runs: a verdict that comes
+    after they were written still publishes nothing and leaves nothing behind."""
+    project = copy_project(tmp_path / "project")
+    settings = load_settings(project)
+    build(settings)
+    before = tree_digest(current(settings).path)
+    around = sorted(p.name for p in settings.releases_dir.iterdir())
+    _break(project)
+    written = {"store": tmp_path / "store-written", "dumps": tmp_path / "dumps-written"}
+
+    def marking(name, fn):
+        def wrapper(*args, **kwargs):
+            value = fn(*args, **kwargs)
+            written[name].touch()
+            return value
+        return wrapper
+
+    monkeypatch.setattr(build_mod, "write_store", marking("store", build_mod.write_store))
+    monkeypatch.setattr(build_mod, "write_dumps", marking("dumps", build_mod.write_dumps))
+    validate = build_mod.validation_cache.validate_data
+
+    def late(*args, **kwargs):  # in the validation process: the verdict waits for both
+        deadline = time.monotonic() + 120
+        while not all(m.exists() for m in written.values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return validate(*args, **kwargs)
+
+    monkeypatch.setattr(build_mod.validation_cache, "validate_data", late)
+    with pytest.raises(BuildError, match="nothing was published"):
+        build(settings)
+    assert all(m.exists() for m in written.values())  # written before the verdict came
+    assert sorted(p.name for p in settings.releases_dir.iterdir()) == around
+    assert tree_digest(current(settings).path) == before
+
+
+def test_a_violation_known_before_the_writing_starts_writes_nothing(tmp_path, monkeypatch):
+    project = copy_project(tmp_path / "project")
+    settings = load_settings(project)
+    _break(project)
+    known = tmp_path / "validated"
+    validate = build_mod.validation_cache.validate_data
+
+    def marked(*args, **kwargs):  # in the validation process
+        report = validate(*args, **kwargs)
+        known.touch()
+        return report
+
+    link = build_mod.link_quads
+
+    def after_validation(*args, **kwargs):  # linking ends once the verdict is in
+        deadline = time.monotonic() + 120
+        while not known.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # the report on its way back
+        return link(*args, **kwargs)
+
+    started = []
+    monkeypatch.setattr(build_mod.validation_cache, "validate_data", marked)
+    monkeypatch.setattr(build_mod, "link_quads", after_validation)
+    monkeypatch.setattr(build_mod, "write_store", lambda *a, **k: started.append("store"))
+    monkeypatch.setattr(build_mod, "write_dumps", lambda *a, **k: started.append("dumps"))
+    with pytest.raises(BuildError, match="nothing was published"):
+        build(settings)
+    assert known.exists() and not started
+    assert not settings.current_release.exists()
+    assert [p.name for p in settings.releases_dir.iterdir()] == []
 
 
 def test_cli_build_reports_violation_with_exit_code(tmp_path):

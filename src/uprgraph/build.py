@@ -51,8 +51,9 @@ _SCRATCH_PREFIXES = (".pieces-", ".nquads-")
 #: the steps of a build, in order; each is timed (``BuildResult.timings``) and shown
 #: (``validate`` runs in a process of its own beside link and filter, and is its own time;
 #: ``wait`` is what the build then waited for its verdict; the graphs' and links' counts,
-#: the dumps and the store are made together, in threads started as soon as they can be,
-#: ``count``, ``dump`` and ``load`` being what the build then waited for each)
+#: the dumps and the store are made together, in threads started before the verdict, into
+#: a staging directory removed if it fails, ``count``, ``dump`` and ``load`` being what
+#: the build still waited for each after it)
 STAGES = ("parse", "validate", "link", "filter", "wait", "count", "dump", "load", "publish")
 
 
@@ -168,8 +169,11 @@ def build(
         folder=validation_cache.cache_dir(settings), log=log,
         divide=str(settings.iris.upr.Recommendation)), "validation")
 
-    def conforming() -> Report:
-        """The validation report (waiting for it); BuildError if the data does not conform."""
+    def conforming(wait: bool = True) -> Report | None:
+        """The validation report (waiting for it; ``wait`` False: None if it is not in
+        yet); BuildError if the data does not conform."""
+        if not wait and not validation.done():
+            return None
         report = validation.result()
         timings["validate"] = round(validation.seconds or 0.0, 3)
         if not report.conforms:
@@ -183,6 +187,7 @@ def build(
         staging, release_id, built, withheld, (stored, store_from) = _release(
             settings, work, items, lap, conforming, log, reuse)
         report = conforming()
+        assert report is not None
         release = layout.publish(settings, staging, release_id, store_quads=stored)
     except BaseException as exc:
         if staging is not None:
@@ -198,15 +203,19 @@ def build(
 
 def _release(
     settings: Settings, work: WorkingSet, items: list[Input], lap: Callable[[str], None],
-    verdict: Callable[[], object], log: Callable[[str], None], reuse: _Reuse,
+    verdict: Callable[[bool], object], log: Callable[[str], None], reuse: _Reuse,
 ) -> tuple[Path, str, datetime, int, tuple[int, str | None]]:
     """Link, filter, and write dumps, description and store into a staging directory
     (its path, the release id and time, the quads withheld, the quads in its store and
     the release that store was made from).
 
-    ``verdict`` waits for validation (raising if the data does not conform) before
-    anything is written: validation runs beside linking, and its memory is given
-    back before the dumps and the store take theirs."""
+    Validation runs beside linking; the dumps and the store are then written while
+    ``verdict`` waits for it, on the core linking leaves idle, into a staging directory
+    (and a scratch folder) removed if it raises (the data does not conform): nothing is
+    published before the verdict (``verdict(False)`` raises only if it is already in,
+    and returns at once otherwise). The store is loaded in parts
+    (:data:`.storage.LOAD_QUADS`), so that its load and the validation process together
+    hold less than the build held before."""
     data_roles = tuple({i.role for i in items if i.role not in RDFLIB_ROLES})
     upr = settings.iris.upr
     restricted = work.subjects(upr.accessLevel, upr.Restricted, data_roles)
@@ -230,7 +239,7 @@ def _release(
         raise
 
 
-def _write(settings: Settings, work: WorkingSet, verdict: Callable[[], object], withheld: int,
+def _write(settings: Settings, work: WorkingSet, verdict: Callable[[bool], object], withheld: int,
            lap: Callable[[str], None], reuse: _Reuse,
            ) -> tuple[Path, str, datetime, int, tuple[int, str | None]]:
     """The release's pieces, counts, dumps and store, written into a staging directory."""
@@ -249,12 +258,17 @@ def _write(settings: Settings, work: WorkingSet, verdict: Callable[[], object], 
         # going on, on the core the build would otherwise leave idle waiting for it, and
         # then beside the dumps and the store, which wait for its verdict
         counting = _Counting(settings, work, graphs, writing.previous, counters)
-        verdict()
-        lap("wait")
-        writing.dumping = pool.submit(write_dumps, scratch / layout.DUMPS, work.store, graphs,
-                                      counting.triples, writing.prefixes, writing.previous)
+        verdict(False)  # a verdict already in that the data does not conform: write nothing
         built, release_id = _release_id(settings, pieces.release_digest(graphs))
         staging = layout.start(settings, release_id)
+        writing.dumping = pool.submit(write_dumps, scratch / layout.DUMPS, work.store, graphs,
+                                      counting.triples, writing.prefixes, writing.previous)
+        # the store's load and the dumps run in Rust and zlib without Python's lock
+        writing.loading = pool.submit(write_store, staging / layout.STORE, graphs,
+                                      writing.previous, str(settings.iris.description_graph),
+                                      scratch / "store.nq")
+        verdict(True)
+        lap("wait")
         stored = _write_release(settings, work, staging, graphs,
                                 (built, release_id, withheld), counting, writing, lap)
     return staging, release_id, built, withheld, stored
@@ -280,6 +294,7 @@ class _Writing:
     scratch: Path
     reuse: _Reuse
     dumping: Future[tuple[list[Dump], Spans]] | None = None
+    loading: Future[tuple[OxigraphStore, bool]] | None = None
 
     @property
     def prefixes(self) -> dict[str, str]:
@@ -369,10 +384,6 @@ def _write_release(
     built, release_id, withheld = release
     triples = counting.triples
     previous = writing.previous
-    # the store's load and the dumps run in Rust and zlib without Python's lock
-    loading = writing.pool.submit(write_store, staging / layout.STORE, graphs, previous,
-                                  str(settings.iris.description_graph),
-                                  writing.scratch / "store.nq")
     counts = counting.result()
     lap("count")
     graph_counts, links_report = counts.graphs, counts.links_report
@@ -382,7 +393,8 @@ def _write_release(
         os.replace(writing.scratch / layout.DUMPS / dump.file, staging / layout.DUMPS / dump.file)
     pieces.record(staging, writing.builder, graphs, spans, counts.links)
     lap("dump")
-    store, derived = loading.result()
+    assert writing.loading is not None
+    store, derived = writing.loading.result()
     stamp = built.isoformat().replace("+00:00", "Z")
     try:
         description = describe(settings, built=stamp, triples=triples, graphs=graph_counts,

@@ -27,6 +27,8 @@ from .dumps import lines, sha256_of
 from .pieces import Piece, Previous
 
 #: store files a copy leaves behind: RocksDB's lock and its info logs
+#: the quads of a store loaded in one go at most (about: whole blocks of lines are written)
+LOAD_QUADS = 250_000
 _LEFT_OUT = ("LOCK", "LOG")
 
 
@@ -49,16 +51,48 @@ def write_store(path: Path, pieces: Sequence[Piece], previous: Previous | None,
         native.flush()
         return OxigraphStore(native, path), True
     store = OxigraphStore.create(path)
-    with scratch.open("wb") as out:
+    files = _spread(pieces, scratch)
+    try:
+        # Rust parses and indexes without Python's lock (the dumps are written meanwhile)
+        for file in files:
+            store.load_serialized(file, ox.RdfFormat.N_QUADS)
+    finally:
+        for file in files:
+            file.unlink(missing_ok=True)
+    return store, False
+
+
+def _spread(pieces: Sequence[Piece], scratch: Path, size: int = LOAD_QUADS) -> list[Path]:
+    """The pieces' quads in N-Quads files named after ``scratch``, each of at most about
+    ``size`` quads, to be loaded one after another: Oxigraph's bulk load holds a whole
+    file's quads and their index entries in memory (about 650 MB for a million), and a
+    build loads the store while its validation holds memory of its own.
+
+    Each load names blank nodes afresh, so every line naming one (every line holding
+    ``_:``) goes into the first file: a blank node two graphs share stays one node."""
+    blank = scratch.with_name(f"{scratch.stem}-0.nq")
+    files = [blank]
+    outs = [blank.open("wb")]
+    held = size  # quads in the file being filled: a new one is started at once
+    try:
         for piece in pieces:
             tail = f" <{piece.iri}> .\n".encode()
-            for block in lines(piece.ntriples):
-                out.write(block.replace(b" .\n", tail))
-    # one load of every graph: a blank node two graphs share stays one node; Rust
-    # parses and indexes without Python's lock (the dumps are written meanwhile)
-    store.load_serialized(scratch, ox.RdfFormat.N_QUADS)
-    scratch.unlink()
-    return store, False
+            for block in lines(piece.ntriples, 1 << 22):
+                block = block.replace(b" .\n", tail)
+                if b"_:" in block:
+                    rows = block.splitlines(keepends=True)
+                    outs[0].write(b"".join(r for r in rows if b"_:" in r))
+                    block = b"".join(r for r in rows if b"_:" not in r)
+                if held >= size:
+                    files.append(scratch.with_name(f"{scratch.stem}-{len(files)}.nq"))
+                    outs.append(files[-1].open("wb"))
+                    held = 0
+                outs[-1].write(block)
+                held += block.count(b"\n")
+    finally:
+        for out in outs:
+            out.close()
+    return files
 
 
 def _changes(previous: Previous, pieces: Sequence[Piece],
