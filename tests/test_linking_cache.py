@@ -9,14 +9,16 @@ import re
 import shutil
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from linking_helpers import cambodia_slovenia_project
+from rdflib import URIRef
 
 from uprgraph import inputs as inputs_mod
 from uprgraph.config import Settings
 from uprgraph.importing import import_file, remove_import
 from uprgraph.linking import cache_dir, link_quads, recurrence
-from uprgraph.linking.cache import Cache, code_key
+from uprgraph.linking.cache import Cache, code_key, input_digests
 from uprgraph.working import RDFLIB_ROLES, WorkingSet
 
 
@@ -169,3 +171,32 @@ def test_states_scored_in_two_processes_give_the_same_links(project: Settings,
     assert here and there and sorted(here + there) == ["A", "B", "C"]
     parallel, _ = _links(project, cached=False)
     assert parallel == serial
+
+
+def test_a_data_file_is_named_by_the_bytes_the_build_read(tmp_path: Path):
+    """An entry of a data file is not reused for other bytes, or for the same bytes read
+    as another format, whether Oxigraph read the file (its digest taken as it read it)
+    or rdflib did (a file with blank nodes: digested from the file)."""
+    base = "http://localhost:8080/"
+    graph = base + "graph/data/x"
+
+    def digest(name: str, text: str) -> tuple[str, str | None]:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        item = inputs_mod.Input(path, URIRef(graph), "data")
+        store = ox.Store()
+        inputs_mod.load_into(store, item, base)
+        return input_digests(store, [item], base)[graph], item.sha256
+
+    one = '<http://localhost:8080/id/a> <http://localhost:8080/def/upr#text> "one" .\n'
+    two = one.replace('"one"', '"two"')
+    first, read = digest("x.nt", one)
+    assert read is not None  # Oxigraph read it
+    assert digest("x.nt", one)[0] == first
+    assert digest("x.nt", two)[0] != first
+    assert digest("x.ttl", one)[0] not in (first, digest("x.nt", two)[0])
+    blank = one.replace("<http://localhost:8080/id/a>", "_:a")
+    named, read = digest("x.nt", blank)
+    assert read is None  # rdflib read it: the file itself is digested
+    assert digest("x.nt", blank)[0] == named
+    assert digest("x.nt", blank.replace('"one"', '"two"'))[0] != named
