@@ -279,7 +279,9 @@ def _write(settings: Settings, work: WorkingSet, verdict: Callable[[bool], objec
         except BaseException:
             gate.open(run=False)
             raise
-        gate.open()  # the dumps beside what is left of the store's load
+        # the dumps, if they have not started, beside what is left of the store's load,
+        # on the cores validation gave back
+        gate.open(workers=2)
         lap("wait")
         stored = _write_release(settings, work, staging, graphs,
                                 (built, release_id, withheld), counting, writing, lap)
@@ -287,21 +289,24 @@ def _write(settings: Settings, work: WorkingSet, verdict: Callable[[bool], objec
 
 
 class _Gate:
-    """Holds a step back until it is opened (``run`` False: the step is skipped)."""
+    """Holds a step back until it is opened (``run`` False: the step is skipped), and
+    says how many threads it may take (``workers``)."""
 
     def __init__(self) -> None:
         self._open = threading.Event()
         self._run = True
+        self._workers = 1
 
-    def open(self, run: bool = True) -> None:
+    def open(self, run: bool = True, workers: int = 1) -> None:
         if not self._open.is_set():
-            self._run = run
+            self._run, self._workers = run, workers
             self._open.set()
 
     def then(self, fn: Callable[..., T], *args: object) -> T | None:
-        """``fn(*args)`` once the gate is open, None if it was opened not to run."""
+        """``fn(*args, workers=...)`` once the gate is open, None if it was opened not
+        to run."""
         self._open.wait()
-        return fn(*args) if self._run else None
+        return fn(*args, workers=self._workers) if self._run else None
 
 
 class _Reuse:
