@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from rdflib import Graph
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, XSD
@@ -48,12 +50,13 @@ from .working import RDFLIB_ROLES, WorkingSet
 #: the scratch directory of a build's graphs as N-Triples, beside the releases (and
 #: that of the N-Quads of earlier versions, removed like it when a build was interrupted)
 _SCRATCH_PREFIXES = (".pieces-", ".nquads-")
+T = TypeVar("T")
 #: the steps of a build, in order; each is timed (``BuildResult.timings``) and shown
 #: (``validate`` runs in a process of its own beside link and filter, and is its own time;
 #: ``wait`` is what the build then waited for its verdict; the graphs' and links' counts,
-#: the dumps and the store are made together, in threads started before the verdict, into
-#: a staging directory removed if it fails, ``count``, ``dump`` and ``load`` being what
-#: the build still waited for each after it)
+#: the store and the dumps are made in threads started before the verdict, into a staging
+#: directory removed if it fails, ``count``, ``dump`` and ``load`` being what the build
+#: still waited for each after it)
 STAGES = ("parse", "validate", "link", "filter", "wait", "count", "dump", "load", "publish")
 
 
@@ -209,7 +212,7 @@ def _release(
     (its path, the release id and time, the quads withheld, the quads in its store and
     the release that store was made from).
 
-    Validation runs beside linking; the dumps and the store are then written while
+    Validation runs beside linking; the store and the dumps are then written while
     ``verdict`` waits for it, on the core linking leaves idle, into a staging directory
     (and a scratch folder) removed if it raises (the data does not conform): nothing is
     published before the verdict (``verdict(False)`` raises only if it is already in,
@@ -255,23 +258,55 @@ def _write(settings: Settings, work: WorkingSet, verdict: Callable[[bool], objec
         lap("filter")
         writing = _Writing(settings, pool, scratch, reuse)
         # the counts only read the working store: they run while validation may still be
-        # going on, on the core the build would otherwise leave idle waiting for it, and
-        # then beside the dumps and the store, which wait for its verdict
+        # going on, on the core the build would otherwise leave idle waiting for it
         counting = _Counting(settings, work, graphs, writing.previous, counters)
         verdict(False)  # a verdict already in that the data does not conform: write nothing
         built, release_id = _release_id(settings, pieces.release_digest(graphs))
         staging = layout.start(settings, release_id)
-        writing.dumping = pool.submit(write_dumps, scratch / layout.DUMPS, work.store, graphs,
-                                      counting.triples, writing.prefixes, writing.previous)
-        # the store's load and the dumps run in Rust and zlib without Python's lock
+        # the store's load and the dumps run in Rust and zlib without Python's lock; while
+        # validation runs, one thread writes (the store, then the dumps): more would take
+        # the validation's core, and the build waits for it
+        gate = _Gate()
         writing.loading = pool.submit(write_store, staging / layout.STORE, graphs,
                                       writing.previous, str(settings.iris.description_graph),
                                       scratch / "store.nq")
-        verdict(True)
+        writing.loading.add_done_callback(lambda _done: gate.open())
+        writing.dumping = pool.submit(gate.then, write_dumps, scratch / layout.DUMPS,
+                                      work.store, graphs, counting.triples, writing.prefixes,
+                                      writing.previous)
+        try:
+            verdict(True)
+        except BaseException:
+            gate.open(run=False)
+            raise
+        # the dumps, if they have not started, beside what is left of the store's load,
+        # on the cores validation gave back
+        gate.open(workers=2)
         lap("wait")
         stored = _write_release(settings, work, staging, graphs,
                                 (built, release_id, withheld), counting, writing, lap)
     return staging, release_id, built, withheld, stored
+
+
+class _Gate:
+    """Holds a step back until it is opened (``run`` False: the step is skipped), and
+    says how many threads it may take (``workers``)."""
+
+    def __init__(self) -> None:
+        self._open = threading.Event()
+        self._run = True
+        self._workers = 1
+
+    def open(self, run: bool = True, workers: int = 1) -> None:
+        if not self._open.is_set():
+            self._run, self._workers = run, workers
+            self._open.set()
+
+    def then(self, fn: Callable[..., T], *args: object) -> T | None:
+        """``fn(*args, workers=...)`` once the gate is open, None if it was opened not
+        to run."""
+        self._open.wait()
+        return fn(*args, workers=self._workers) if self._run else None
 
 
 class _Reuse:
@@ -293,7 +328,7 @@ class _Writing:
     pool: ThreadPoolExecutor
     scratch: Path
     reuse: _Reuse
-    dumping: Future[tuple[list[Dump], Spans]] | None = None
+    dumping: Future[tuple[list[Dump], Spans] | None] | None = None
     loading: Future[tuple[OxigraphStore, bool]] | None = None
 
     @property
@@ -388,7 +423,9 @@ def _write_release(
     lap("count")
     graph_counts, links_report = counts.graphs, counts.links_report
     assert writing.dumping is not None
-    dumps, spans = writing.dumping.result()
+    written = writing.dumping.result()
+    assert written is not None  # skipped only once the build failed
+    dumps, spans = written
     for dump in dumps:  # written into the scratch folder, on the same file system
         os.replace(writing.scratch / layout.DUMPS / dump.file, staging / layout.DUMPS / dump.file)
     pieces.record(staging, writing.builder, graphs, spans, counts.links)
