@@ -278,6 +278,7 @@ def _write(settings: Settings, work: WorkingSet, verdict: Callable[[bool], objec
             verdict(True)
         except BaseException:
             gate.open(run=False)
+            _close_loaded(writing.loading)
             raise
         # the dumps, if they have not started, beside what is left of the store's load,
         # on the cores validation gave back
@@ -286,6 +287,16 @@ def _write(settings: Settings, work: WorkingSet, verdict: Callable[[bool], objec
         stored = _write_release(settings, work, staging, graphs,
                                 (built, release_id, withheld), counting, writing, lap)
     return staging, release_id, built, withheld, stored
+
+
+def _close_loaded(loading: Future[tuple[OxigraphStore, bool]]) -> None:
+    """Close the store being written, once its load has ended (the build failed): an open
+    store goes on writing into the staging directory, which then cannot be removed whole."""
+    try:
+        store, _derived = loading.result()
+    except Exception:  # the build is failing already, for the reason it raises
+        return
+    store.close()
 
 
 class _Gate:
