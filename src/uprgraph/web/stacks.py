@@ -40,8 +40,9 @@ import ctypes
 import ctypes.util
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 #: stack given to each token of a query: twice the worst measured (3.13 KiB, see above)
 PER_TOKEN = 6.4 * 1024
@@ -117,16 +118,24 @@ def fits(tokens: int) -> bool:
     return current_stack() >= needed(tokens)
 
 
+@contextmanager
+def _threads_sized(stack: int) -> Iterator[None]:
+    """Threads started inside get a ``stack``-byte stack (the size is global to Python, so
+    one size is set at a time, and put back after)."""
+    with _sizing:
+        before = threading.stack_size(stack)
+        try:
+            yield
+        finally:
+            threading.stack_size(before)
+
+
 def start_thread(target: Callable[[], object], stack: int, name: str,
                  daemon: bool = False) -> threading.Thread:
     """Start ``target`` on a thread with a ``stack``-byte stack."""
     thread = threading.Thread(target=target, name=name, daemon=daemon)
-    with _sizing:
-        before = threading.stack_size(stack)
-        try:
-            thread.start()
-        finally:
-            threading.stack_size(before)
+    with _threads_sized(stack):
+        thread.start()
     return thread
 
 
@@ -139,9 +148,5 @@ class StackedThreads(ThreadPoolExecutor):
 
     def _adjust_thread_count(self) -> None:
         # the pool starts its threads here (on submit); the stack size is read at start
-        with _sizing:
-            before = threading.stack_size(self.stack)
-            try:
-                super()._adjust_thread_count()
-            finally:
-                threading.stack_size(before)
+        with _threads_sized(self.stack):
+            super()._adjust_thread_count()
