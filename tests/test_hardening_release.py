@@ -64,9 +64,21 @@ def hammer(server, stop: threading.Event, tally: Tally, problems: list) -> None:
             problems.append(f"{path}: {exc}")
             continue
         tally.add(r.status)
+        if backed_off(r):
+            continue  # the overload answer a client may get while builds take the cores
         if r.status >= 400 or leaks(r.body, str(server.app.extensions["uprgraph"]
                                                   .settings.project_dir)):
             problems.append(f"{path}: {r.status} {r.body[:200]!r}")
+
+
+def backed_off(r) -> bool:
+    """A 503 that says every worker is busy and when to retry: a build beside the server
+    can hold both cores long enough for it, and a client honours it by waiting."""
+    retry = r.header("Retry-After")
+    if r.status != 503 or not retry or b"busy" not in r.body:
+        return False
+    time.sleep(float(retry))
+    return True
 
 
 def test_builds_under_a_live_server(tmp_path):
@@ -104,7 +116,8 @@ def test_builds_under_a_live_server(tmp_path):
                 t.join()
     assert not problems, problems[:5]
     print(f"\nbuilds under load: {tally.total} requests, statuses {dict(tally.counts)}")
-    assert tally.total > 0
+    assert tally.counts[200] > 0
+    assert tally.counts[503] <= tally.total // 10, tally.counts  # back-pressure, not an outage
 
 
 def test_builds_killed_while_serving(tmp_path):
