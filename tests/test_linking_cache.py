@@ -17,7 +17,7 @@ from rdflib import URIRef
 from uprgraph import inputs as inputs_mod
 from uprgraph.config import Settings
 from uprgraph.importing import import_file, remove_import
-from uprgraph.linking import cache_dir, link_quads, recurrence
+from uprgraph.linking import ReadAhead, cache_dir, link_quads, recurrence
 from uprgraph.linking.cache import Cache, code_key, input_digests
 from uprgraph.working import RDFLIB_ROLES, WorkingSet
 
@@ -161,6 +161,43 @@ def test_a_cache_of_other_code_is_not_read_and_is_removed(project: Settings):
     other_code = _same(project)
     assert other_code.hits == 0
     assert not other.exists() and mine.is_dir()
+
+
+def _read_ahead(settings: Settings, gone: bool) -> tuple[str, int]:
+    """The links of the project with the entries read while its files are parsed (as the
+    build does), and the cache's hits; ``gone``: the entry files removed once read ahead,
+    so that a hit can only be one read ahead."""
+    work = WorkingSet(inputs_mod.collect(settings))
+    ahead = ReadAhead(cache_dir(settings), settings.iris.base)
+    work.read(settings.iris.base, hashed=ahead.want)
+    cache = ahead.settle()
+    if gone:
+        for entry in cache.here.iterdir():
+            entry.unlink()
+    roles = tuple({i.role for i in work.items if i.role not in RDFLIB_ROLES})
+    upr = settings.iris.upr
+    restricted = work.subjects(upr.accessLevel, upr.Restricted, roles)
+    quads = link_quads(work.store, settings.iris, restricted, items=list(work.items),
+                       cache=cache)
+    return "".join(sorted(f"{q} .\n" for q in quads)), cache.hits
+
+
+def test_entries_read_ahead_while_parsing_are_those_linking_uses(project: Settings):
+    """Each data file's entries are read while the files are parsed, under the digest
+    linking then asks for: the same links, with every data file's entries a hit even once
+    the files are gone; a damaged entry is not read ahead."""
+    reference, _ = _links(project, cached=False)
+    _same(project)
+    data = [i for i in inputs_mod.collect(project) if i.role == "data"]
+    links, hits = _read_ahead(project, gone=True)
+    assert links == reference
+    assert hits >= 2 * len(data)  # facts and text features of each
+    _same(project)
+    for entry in (cache_dir(project) / code_key()).iterdir():
+        raw = entry.read_bytes()
+        entry.write_bytes(raw[:40] + bytes([raw[40] ^ 0xFF]) + raw[41:])
+    links, hits = _read_ahead(project, gone=False)
+    assert links == reference and hits == 0
 
 
 def test_states_scored_in_two_processes_give_the_same_links(project: Settings,

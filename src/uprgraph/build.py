@@ -32,8 +32,9 @@ from . import validation_cache
 from .config import Settings
 from .forked import ChildFailed, Forked
 from .inputs import Input
+from .linking import Cache as LinkingCache
+from .linking import ReadAhead, link_quads
 from .linking import cache_dir as linking_cache_dir
-from .linking import link_quads
 from .linking.figures import reviews
 from .links.linksets import describe_linksets, link_counts, linksets
 from .links.report import Report as LinksReport
@@ -144,15 +145,20 @@ def build(
     # what the published release offers for reuse: read first, since files it was made
     # from are read again faster (inputs.load_into)
     reuse = _Reuse(settings)
+    # what linking kept of each data file is read back while the files are parsed
+    ahead = ReadAhead(linking_cache_dir(settings), settings.iris.base)
     try:
         work = WorkingSet(inputs_mod.collect(settings),
                           reuse.previous.sources if reuse.previous is not None else None)
         with tqdm(total=len(work.items), desc="reading", unit="file", disable=not progress,
                   leave=False) as bar:
-            work.read(settings.iris.base, done=lambda _item: bar.update(1))
+            work.read(settings.iris.base, done=lambda _item: bar.update(1), hashed=ahead.want)
     except inputs_mod.InputError as exc:
         stages.close()
         raise BuildError(str(exc)) from exc
+    finally:
+        linking_cache = ahead.settle()
+        reuse.settle()
     items = list(work.items)
     lap("parse")
     log(f"read {len(items)} files, {sum(i.triples for i in items)} triples")
@@ -188,7 +194,7 @@ def build(
     staging = None
     try:
         staging, release_id, built, withheld, (stored, store_from) = _release(
-            settings, work, items, lap, conforming, log, reuse)
+            settings, work, items, lap, conforming, log, reuse, linking_cache)
         report = conforming()
         assert report is not None
         release = layout.publish(settings, staging, release_id, store_quads=stored)
@@ -207,6 +213,7 @@ def build(
 def _release(
     settings: Settings, work: WorkingSet, items: list[Input], lap: Callable[[str], None],
     verdict: Callable[[bool], object], log: Callable[[str], None], reuse: _Reuse,
+    linking_cache: LinkingCache,
 ) -> tuple[Path, str, datetime, int, tuple[int, str | None]]:
     """Link, filter, and write dumps, description and store into a staging directory
     (its path, the release id and time, the quads withheld, the quads in its store and
@@ -225,7 +232,7 @@ def _release(
     # the linking step reads the recommendations from the working store, where each
     # input is a graph of its own; its links come back as quads of their own graph
     work.add_computed(link_quads(work.store, settings.iris, restricted, log, items,
-                                 linking_cache_dir(settings)))
+                                 cache=linking_cache))
     lap("link")
     withheld = work.withhold(restricted)
     work.deduplicate()
@@ -253,13 +260,15 @@ def _write(settings: Settings, work: WorkingSet, verdict: Callable[[bool], objec
           ThreadPoolExecutor(max_workers=2, thread_name_prefix="release") as pool,
           ThreadPoolExecutor(max_workers=3, thread_name_prefix="count") as counters):
         scratch = Path(tmp)
+        # the counts only read the working store: they run while its graphs are written
+        # out and validation may still be going on, on the core the build would otherwise
+        # leave idle waiting for it
+        counting = _Counting(settings, work, counters)
         graphs = pieces.write_pieces(work.store, work.graph_names(), scratch, work.sources(),
                                      reuse.previous)
         lap("filter")
         writing = _Writing(settings, pool, scratch, reuse)
-        # the counts only read the working store: they run while validation may still be
-        # going on, on the core the build would otherwise leave idle waiting for it
-        counting = _Counting(settings, work, graphs, writing.previous, counters)
+        counting.count_links(graphs, writing.previous)
         verdict(False)  # a verdict already in that the data does not conform: write nothing
         built, release_id = _release_id(settings, pieces.release_digest(graphs))
         staging = layout.start(settings, release_id)
@@ -328,6 +337,16 @@ class _Reuse:
         self.prefixes = _prefixes(settings)
         self.builder = pieces.builder_key(settings.iris.base, self.prefixes)
         self.previous = _previous(settings, self.builder)
+        # its dumps and store checked against their checksums while the inputs are parsed
+        self._checking = threading.Thread(target=self.previous.check_all, name="check",
+                                          daemon=True) if self.previous is not None else None
+        if self._checking is not None:
+            self._checking.start()
+
+    def settle(self) -> None:
+        """Wait for the checks (before the build forks: see :class:`.linking.ReadAhead`)."""
+        if self._checking is not None:
+            self._checking.join()
 
 
 @dataclass
@@ -382,31 +401,34 @@ class _Counting:
     and per-review figures of the data, each counted in a thread of ``pool`` (Oxigraph
     evaluates a query without Python's lock)."""
 
-    def __init__(self, settings: Settings, work: WorkingSet, graphs: list[Piece],
-                 previous: Previous | None, pool: ThreadPoolExecutor) -> None:
+    def __init__(self, settings: Settings, work: WorkingSet, pool: ThreadPoolExecutor) -> None:
         self.graphs = sorted(work.graph_counts().items())
         #: the release's triples: each quad of the store is in one graph
         self.triples = sum(n for _, n in self.graphs)
         self.iris = settings.iris
-        # the in-memory working store answers faster than the disk store; the links are
-        # counted graph by graph (no triple is in two graphs: ``deduplicate``), those of a
-        # graph unchanged since the published release taken from it
-        public = OxigraphStore(work.store)
+        self.pool = pool
+        # the in-memory working store answers faster than the disk store
+        self.public = OxigraphStore(work.store)
+        self._figures = pool.submit(coverage_figures, self.public, settings.iris)
+        self._reviews = pool.submit(reviews, self.public, settings.iris)
+        self._links: Future[dict[str, LinkCounts]] | None = None
 
+    def count_links(self, graphs: list[Piece], previous: Previous | None) -> None:
+        """Count the links graph by graph (no triple is in two graphs: ``deduplicate``),
+        those of a graph unchanged since the published release taken from it."""
         def links() -> dict[str, LinkCounts]:
             found: dict[str, LinkCounts] = {}
             for piece in graphs:
                 kept = previous.links_of(piece) if previous is not None else None
                 found[piece.iri] = (kept if kept is not None
-                                    else link_counts(public, settings.iris, piece.iri))
+                                    else link_counts(self.public, self.iris, piece.iri))
             return found
 
-        self._links = pool.submit(links)
-        self._figures = pool.submit(coverage_figures, public, settings.iris)
-        self._reviews = pool.submit(reviews, public, settings.iris)
+        self._links = self.pool.submit(links)
 
     def result(self) -> _Counts:
         """The counts (waiting for them)."""
+        assert self._links is not None
         by_graph = self._links.result()
         total: Counter[tuple[str, str]] = Counter()
         for found in by_graph.values():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax import SAXException
@@ -121,7 +121,8 @@ _TRIPLE_FORMATS = frozenset({"ntriples", "turtle", "rdfxml"})
 
 
 def load_into(store: ox.Store, item: Input, base: str,
-              known: tuple[str, int] | None = None) -> int:
+              known: tuple[str, int] | None = None,
+              hashed: Callable[[Input, str], object] = lambda _item, _digest: None) -> int:
     """Parse one file into ``store``, in the named graph ``item.graph_iri``; the triple count.
 
     Oxigraph parses several times faster than rdflib and keeps the quads out of
@@ -131,7 +132,9 @@ def load_into(store: ox.Store, item: Input, base: str,
     node labels stay stable across builds. ``known``: the digest and triple count of a
     file an earlier build read into this graph with Oxigraph; the same bytes are read
     again without checking every IRI (about a third faster), since they passed those
-    checks then, and hold as many triples.
+    checks then, and hold as many triples. ``hashed(item, digest)`` is told the digest
+    :attr:`Input.sha256` will hold if Oxigraph reads the file, before it parses it: what
+    is kept under it elsewhere can be fetched meanwhile.
     """
     fmt = formats.for_path(item.path)
     target = ox.NamedNode(str(item.graph_iri))
@@ -143,6 +146,7 @@ def load_into(store: ox.Store, item: Input, base: str,
         # the format is part of what was read: the same bytes under another name are not
         digest = f"{fmt.name}:{hashlib.sha256(data).hexdigest()}"
         same = known is not None and known[0] == digest
+        hashed(item, digest)
         options = {"format": fmt.oxigraph_rdf, "base_iri": base, "to_graph": target,
                    "lenient": same}
         try:

@@ -42,17 +42,22 @@ class WorkingSet:
         #: the graphs the build changed after reading them (removed or added quads)
         self.altered: set[str] = set()
 
-    def parse(self, item: Input, base: str) -> None:
-        """Read one input into its graph (:class:`inputs.InputError` if it cannot be read)."""
+    def parse(self, item: Input, base: str,
+              hashed: Callable[[Input, str], object] = lambda _item, _digest: None) -> None:
+        """Read one input into its graph (:class:`inputs.InputError` if it cannot be read;
+        ``hashed``: see :func:`inputs.load_into`)."""
         if item.role in RDFLIB_ROLES:
             inputs.parse(item, base)
             item.triples = inputs.add_graph(self.store, item.graph, graph_name(item))
         else:
-            inputs.load_into(self.store, item, base, self.known.get(str(item.graph_iri)))
+            inputs.load_into(self.store, item, base, self.known.get(str(item.graph_iri)),
+                             hashed)
 
-    def read(self, base: str, done: Callable[[Input], object] = lambda _item: None) -> None:
+    def read(self, base: str, done: Callable[[Input], object] = lambda _item: None,
+             hashed: Callable[[Input, str], object] = lambda _item, _digest: None) -> None:
         """Read every input (:class:`inputs.InputError` for the first, in build order, that
-        cannot be read; ``done`` is called with each input read).
+        cannot be read; ``done`` is called with each input read, ``hashed`` with each file
+        Oxigraph reads and its digest, before it parses it).
 
         Oxigraph reads its files in a thread, without Python's lock, while rdflib parses
         the shapes and the ontology (which come first in build order); their graphs go
@@ -63,7 +68,7 @@ class WorkingSet:
 
         def load() -> None:
             for item in oxigraph:
-                self.parse(item, base)
+                self.parse(item, base, hashed)
                 done(item)
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read") as pool:

@@ -30,12 +30,13 @@ from ..inputs import Input
 from ..iris import IRIs
 from ..terms import to_rdflib
 from . import matching, recurrence, suggest
-from .cache import Cache, cache_dir, collector_paused, input_digests
+from .cache import Cache, ReadAhead, cache_dir, collector_paused, input_digests
 from .corpus import Facts, Rec, data_store, graph_facts, merged, read, recs_of
 from .features import TextFeatures, Texts, compute
 from .publish import Publisher, Run
 
-__all__ = ["Linked", "cache_dir", "data_store", "link", "link_quads", "link_recs"]
+__all__ = ["Cache", "Linked", "ReadAhead", "cache_dir", "data_store", "link", "link_quads",
+           "link_recs"]
 
 #: the links graph, ``{base}graph/linking/links``
 GRAPH_KIND, GRAPH_NAME = "linking", "links"
@@ -135,7 +136,8 @@ def link(data: ox.Store, iris: IRIs, exclude: Iterable[Node] = frozenset()) -> L
 def link_quads(data: ox.Store, iris: IRIs, exclude: Iterable[Node],
                log: Callable[[str], None] = lambda _m: None, items: Sequence[Input] = (),
                folder: Path | None = None,
-               lap: Callable[[str], None] = lambda _step: None) -> list[ox.Quad]:
+               lap: Callable[[str], None] = lambda _step: None,
+               cache: Cache | None = None) -> list[ox.Quad]:
     """The build's linking step: the quads of the links graph (``{base}graph/linking/links``).
 
     ``data`` holds every data quad of the build, each input file in a named graph of
@@ -143,12 +145,12 @@ def link_quads(data: ox.Store, iris: IRIs, exclude: Iterable[Node],
     restricted nodes, whose recommendations are neither read nor linked. With ``items``
     (the build's inputs) and ``folder``, what each input alone gives is kept in a cache
     there (:mod:`.cache`) and taken from it when that input has not changed: the same
-    links, sooner.
+    links, sooner; ``cache``: that cache, with entries read ahead (:class:`.ReadAhead`).
     """
-    if folder is None:
+    if folder is None and cache is None:
         linked = link(data, iris, exclude)
     else:
-        cache = Cache(folder)
+        cache = cache or Cache(folder)  # type: ignore[arg-type]
         with collector_paused():
             facts, texts = _parts(data, iris, input_digests(data, items, iris.base), cache)
             lap("read")

@@ -33,6 +33,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -65,16 +66,23 @@ def code_key() -> str:
     return digest.hexdigest()[:24]
 
 
+def read_digest(item: Input, sha256: str, base: str) -> str:
+    """The digest of a data file Oxigraph read: its SHA-256 as the build took it when
+    reading it (:attr:`Input.sha256`, not read and digested again), with what else decides
+    what the store holds of it."""
+    return hashlib.sha256(f"{sha256}\0{item.path.suffix}\0{item.graph_iri}\0{base}"
+                          .encode()).hexdigest()
+
+
 def input_digests(store: ox.Store, items: Iterable[Input], base: str) -> dict[str, str]:
     """Graph IRI -> digest of what the store holds in that input's graph."""
     digests = {}
     for item in items:
         name = str(item.graph_iri)
         if item.role == "data" and item.sha256 is not None:
-            # the file's SHA-256, taken as Oxigraph read it: not read and digested again
-            digest = hashlib.sha256(f"{item.sha256}\0{item.path.suffix}\0{name}\0{base}"
-                                    .encode())
-        elif item.role == "data":
+            digests[name] = read_digest(item, item.sha256, base)
+            continue
+        if item.role == "data":
             with item.path.open("rb") as handle:
                 digest = hashlib.file_digest(handle, "sha256")
             digest.update(f"\0{item.path.suffix}\0{name}\0{base}".encode())
@@ -116,6 +124,8 @@ class Cache:
         self.here = folder / (key or code_key())
         self.used: set[str] = set()
         self.hits = self.misses = 0
+        #: entries read ahead (:meth:`fetch`), by file name
+        self._fetched: dict[str, object] = {}
 
     def _path(self, kind: str, digest: str) -> Path:
         return self.here / f"{kind}-{digest}.pickle"
@@ -123,26 +133,37 @@ class Cache:
     def get(self, kind: str, digest: str, expected: type[T]) -> T | None:
         """The entry, or None if absent, unreadable, damaged or not an ``expected``."""
         path = self._path(kind, digest)
-        try:
-            raw = path.read_bytes()
-        except OSError:
-            self.misses += 1
-            return None
-        if raw[:_DIGEST] != hashlib.sha256(memoryview(raw)[_DIGEST:]).digest():
-            self.misses += 1
-            return None
-        try:
-            value = _loads(memoryview(raw)[_DIGEST:])
-        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError,
-                TypeError, ValueError):
-            self.misses += 1
-            return None
+        value = self._fetched.pop(path.name, None)
+        if value is None:
+            value = self._read(path)
         if not isinstance(value, expected):
             self.misses += 1
             return None
         self.used.add(path.name)
         self.hits += 1
         return value
+
+    def fetch(self, kind: str, digest: str) -> None:
+        """Read an entry ahead of :meth:`get` (nothing if it cannot be read)."""
+        path = self._path(kind, digest)
+        value = self._read(path)
+        if value is not None:
+            self._fetched[path.name] = value
+
+    @staticmethod
+    def _read(path: Path) -> object | None:
+        """The value an entry holds, None if absent, unreadable or damaged."""
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            return None
+        if raw[:_DIGEST] != hashlib.sha256(memoryview(raw)[_DIGEST:]).digest():
+            return None
+        try:
+            return _loads(memoryview(raw)[_DIGEST:])
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError,
+                TypeError, ValueError):
+            return None
 
     def put(self, kind: str, digest: str, value: object) -> None:
         """Write an entry atomically (a cache that cannot be written is no cache: ignored)."""
@@ -172,3 +193,35 @@ class Cache:
                         entry.unlink(missing_ok=True)
                     except OSError:  # a folder, or not ours to remove: a stale entry only
                         continue
+
+
+class ReadAhead:
+    """Reads the entries of each data file while the build is still parsing the files.
+
+    Oxigraph parses without Python's lock, on one core; reading a large input's entries
+    back is Python's work (about 1.5 s for 100,000 recommendations), which would
+    otherwise wait for linking. :meth:`want` is called with each file's digest before
+    its parse (:func:`..inputs.load_into`); the linking step then finds the entries in
+    memory. A digest the build does not use in the end leaves its entry unused.
+    """
+
+    #: what is kept of one data file
+    KINDS = ("facts", "texts")
+
+    def __init__(self, folder: Path, base: str) -> None:
+        self.cache = Cache(folder)
+        self.base = base
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead")
+
+    def want(self, item: Input, sha256: str) -> None:
+        if item.role != "data":
+            return
+        digest = read_digest(item, sha256, self.base)
+        for kind in self.KINDS:
+            self._pool.submit(self.cache.fetch, kind, digest)
+
+    def settle(self) -> Cache:
+        """The cache holding what was read, once every read has ended (before the build
+        forks: a child must not start with a thread of this process halfway through)."""
+        self._pool.shutdown(wait=True)
+        return self.cache

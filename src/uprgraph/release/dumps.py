@@ -117,13 +117,7 @@ class _Source:
 
 def _reusable(previous: Previous | None, name: str) -> _Source | None:
     """The previous release's dump ``name`` if it is there, listed and undamaged."""
-    if previous is None or name not in previous.spans:
-        return None
-    path = previous.path / "dumps" / name
-    try:
-        if sha256_of(path) != previous.dump_sha256.get(name):
-            return None
-    except OSError:
+    if previous is None or name not in previous.spans or not previous.dump_sound(name):
         return None
     return _Source(previous, name)
 

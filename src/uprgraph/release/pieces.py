@@ -19,7 +19,8 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,7 @@ import pyoxigraph as ox
 
 from .. import __version__
 from ..links.linksets import Counts as LinkCounts
+from . import layout
 
 #: the file of a release listing its graphs' digests and their pieces in each dump
 PIECES = "pieces.json"
@@ -133,6 +135,9 @@ class Previous:
     sources: dict[str, tuple[str, int]] = field(default_factory=dict)
     #: graph IRI -> its links to outside datasets, (target, predicate) -> triples
     links: dict[str, LinkCounts] = field(default_factory=dict)
+    _verdicts: dict[str, Future[bool]] = field(default_factory=dict, repr=False,
+                                               compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def unchanged(self, piece: Piece) -> bool:
         return self.digests.get(piece.iri) == piece.sha256
@@ -149,6 +154,49 @@ class Previous:
 
     def span(self, dump: str, key: str) -> tuple[int, int] | None:
         return self.spans.get(dump, {}).get(key)
+
+    def dump_sound(self, name: str) -> bool:
+        """Whether the dump ``name`` is there and matches the SHA-256 its manifest states
+        (a damaged dump is never copied from)."""
+        def check() -> bool:
+            try:
+                with (self.path / layout.DUMPS / name).open("rb") as handle:
+                    found = hashlib.file_digest(handle, "sha256").hexdigest()
+            except OSError:
+                return False
+            return found == self.dump_sha256.get(name)
+
+        return self._checked(f"dump {name}", check)
+
+    def store_sound(self) -> bool:
+        """Whether the store's files are listed and match their checksums (a damaged store
+        is never linked into a new one)."""
+        return self._checked("store", lambda: (
+            (self.path / layout.STORE_CHECKSUMS).is_file()
+            and layout.verify_store(self.path) is None))
+
+    def check_all(self) -> None:
+        """Every check a rebuild may ask for, made now: the build starts this in a thread
+        while it parses, on the core the parse leaves idle, rather than after linking when
+        the dumps and the store are written on both."""
+        for name in sorted(self.dump_sha256):
+            self.dump_sound(name)
+        self.store_sound()
+
+    def _checked(self, key: str, check: Callable[[], bool]) -> bool:
+        """``check()``, made once whichever thread asks first (the others wait for it)."""
+        with self._lock:
+            verdict = self._verdicts.get(key)
+            mine = verdict is None
+            if mine:
+                verdict = self._verdicts[key] = Future()
+        assert verdict is not None
+        if mine:
+            try:
+                verdict.set_result(check())
+            except BaseException as exc:
+                verdict.set_exception(exc)
+        return verdict.result()
 
 
 def record(folder: Path, builder: str, pieces: Sequence[Piece],

@@ -23,7 +23,7 @@ import pyoxigraph as ox
 
 from ..store.oxigraph import OxigraphStore
 from . import layout
-from .dumps import lines, sha256_of
+from .dumps import lines
 from .pieces import Piece, Previous
 
 #: store files a copy leaves behind: RocksDB's lock and its info logs
@@ -38,7 +38,7 @@ def write_store(path: Path, pieces: Sequence[Piece], previous: Previous | None,
     and whether it was made from the previous release's store; ``scratch``: a file the
     store's N-Quads may be written into for a bulk load."""
     changes = _changes(previous, pieces) if previous is not None else None
-    if changes is not None and previous is not None and _link_store(previous.path, path):
+    if changes is not None and previous is not None and _link_store(previous, path):
         native = ox.Store(str(path))
         current = {p.iri for p in pieces}
         for iri in sorted((set(previous.digests) | {description_graph}) - current):
@@ -123,10 +123,7 @@ class _OldPieces:
     def __init__(self, previous: Previous) -> None:
         self.previous = previous
         self.path = previous.path / layout.DUMPS / self.DUMP
-        try:
-            self.sound = sha256_of(self.path) == previous.dump_sha256.get(self.DUMP)
-        except OSError:
-            self.sound = False
+        self.sound = previous.dump_sound(self.DUMP)
 
     def ntriples(self, iri: str) -> bytes | None:
         """The graph's previous N-Triples (None: not to be had)."""
@@ -158,13 +155,14 @@ def _patch(native: ox.Store, piece: Piece, before: bytes, after: bytes) -> None:
         native.bulk_load(gained, ox.RdfFormat.N_TRIPLES, to_graph=piece.graph)
 
 
-def _link_store(release: Path, target: Path) -> bool:
-    """Make ``target`` a copy of ``release``'s store that shares its SST files (hard links:
-    RocksDB never changes an SST file, it only writes new ones and deletes old ones);
-    False, and nothing at ``target``, if that store is damaged or cannot be linked."""
-    if not (release / layout.STORE_CHECKSUMS).is_file() or layout.verify_store(release):
+def _link_store(previous: Previous, target: Path) -> bool:
+    """Make ``target`` a copy of the previous release's store that shares its SST files
+    (hard links: RocksDB never changes an SST file, it only writes new ones and deletes
+    old ones); False, and nothing at ``target``, if that store is damaged or cannot be
+    linked."""
+    if not previous.store_sound():
         return False
-    source = release / layout.STORE
+    source = previous.path / layout.STORE
     try:
         target.mkdir(parents=True)
         for item in sorted(source.iterdir()):
