@@ -217,7 +217,7 @@ def test_a_violation_known_before_the_writing_starts_writes_nothing(tmp_path, mo
         known.touch()
         return report
 
-    link = build_mod.link_quads
+    link = build_mod.finish_links
 
     def after_validation(*args, **kwargs):  # linking ends once the verdict is in
         deadline = time.monotonic() + 120
@@ -228,7 +228,7 @@ def test_a_violation_known_before_the_writing_starts_writes_nothing(tmp_path, mo
 
     started = []
     monkeypatch.setattr(build_mod.validation_cache, "validate_data", marked)
-    monkeypatch.setattr(build_mod, "link_quads", after_validation)
+    monkeypatch.setattr(build_mod, "finish_links", after_validation)
     monkeypatch.setattr(build_mod, "write_store", lambda *a, **k: started.append("store"))
     monkeypatch.setattr(build_mod, "write_dumps", lambda *a, **k: started.append("dumps"))
     with pytest.raises(BuildError, match="nothing was published"):

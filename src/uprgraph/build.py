@@ -32,13 +32,16 @@ from . import validation_cache
 from .config import Settings
 from .forked import ChildFailed, Forked
 from .inputs import Input
-from .linking import Cache as LinkingCache
-from .linking import ReadAhead, link_quads
+from .linking import Arrivals, ReadAhead
+from .linking import Prepared as PreparedLinks
 from .linking import cache_dir as linking_cache_dir
+from .linking import finish as finish_links
+from .linking import prepare as prepare_links
 from .linking.figures import reviews
 from .links.linksets import describe_linksets, link_counts, linksets
 from .links.report import Report as LinksReport
 from .links.report import figures as coverage_figures
+from .reading import Reading
 from .release import layout, pieces
 from .release.describe import VOID, describe, description_quads
 from .release.dumps import Dump, Spans, write_dumps
@@ -53,7 +56,9 @@ from .working import RDFLIB_ROLES, WorkingSet
 _SCRATCH_PREFIXES = (".pieces-", ".nquads-")
 T = TypeVar("T")
 #: the steps of a build, in order; each is timed (``BuildResult.timings``) and shown
-#: (``validate`` runs in a process of its own beside link and filter, and is its own time;
+#: (``parse`` ends once every input is read: linking reads what is in meanwhile, and goes
+#: on in ``link``; ``validate`` runs in a process of its own beside link and filter, and
+#: is its own time;
 #: ``wait`` is what the build then waited for its verdict; the graphs' and links' counts,
 #: the store and the dumps are made in threads started before the verdict, into a staging
 #: directory removed if it fails, ``count``, ``dump`` and ``load`` being what the build
@@ -147,36 +152,61 @@ def build(
     reuse = _Reuse(settings)
     # what linking kept of each data file is read back while the files are parsed
     ahead = ReadAhead(linking_cache_dir(settings), settings.iris.base)
+    validating: list[Forked[Report]] = []
+
+    def validate() -> None:
+        """Once every input is read: prune the links files, then fork the validation (it
+        validates the store as it is now; this process goes on to change it). Linking
+        calls this as soon as the last input is in, whatever it still has to read: the
+        validation is the longest step of a full build."""
+        if validating:
+            return
+        reading.wait()
+        ahead.settle()  # no thread of this process is left halfway through at the fork
+        reuse.settle()
+        lap("parse")
+        log(f"read {len(work.items)} files, {sum(i.triples for i in work.items)} triples")
+        work.keep_described_links()
+        shapes, ontology = Graph(), Graph()
+        for item in work.items:
+            if item.role in RDFLIB_ROLES:
+                (shapes if item.role == "shapes" else ontology).__iadd__(item.graph)
+        data_items = [i for i in work.items if i.role not in RDFLIB_ROLES]
+        log(f"validating {sum(i.triples for i in data_items)} triples against the shapes")
+        timings["validate"] = 0.0  # the child's own time, once it reports (overlaps link)
+        validating.append(Forked(lambda: validation_cache.validate_data(
+            work, data_items, shapes, ontology,
+            locate=partial(work.labels_of, project_dir=settings.project_dir),
+            folder=validation_cache.cache_dir(settings), log=log,
+            divide=str(settings.iris.upr.Recommendation)), "validation", collect=True))
+
     try:
         work = WorkingSet(inputs_mod.collect(settings),
                           reuse.previous.sources if reuse.previous is not None else None)
         with tqdm(total=len(work.items), desc="reading", unit="file", disable=not progress,
                   leave=False) as bar:
-            work.read(settings.iris.base, done=lambda _item: bar.update(1), hashed=ahead.want)
-    except inputs_mod.InputError as exc:
-        stages.close()
-        raise BuildError(str(exc)) from exc
+            reading = work.start_reading(settings.iris.base, done=lambda _item: bar.update(1),
+                                         hashed=ahead.want)
+            # linking reads the recommendations meanwhile: an unchanged file from what it
+            # kept of it, a new one as soon as it is in the store
+            try:
+                prepared = prepare_links(work.store, settings.iris, work.items, ahead.cache,
+                                         arrivals=_arrivals(work, reading, ahead, validate))
+                validate()
+            finally:
+                reading.join()
+    except BaseException as exc:
+        if validating:  # forked before linking failed
+            validating[0].cancel()
+        if isinstance(exc, inputs_mod.InputError):
+            stages.close()
+            raise BuildError(str(exc)) from exc
+        raise
     finally:
-        linking_cache = ahead.settle()
+        ahead.settle()
         reuse.settle()
     items = list(work.items)
-    lap("parse")
-    log(f"read {len(items)} files, {sum(i.triples for i in items)} triples")
-
-    work.keep_described_links()
-    shapes, ontology = Graph(), Graph()
-    for item in items:
-        if item.role in RDFLIB_ROLES:
-            (shapes if item.role == "shapes" else ontology).__iadd__(item.graph)
-    data_items = [i for i in items if i.role not in RDFLIB_ROLES]
-    log(f"validating {sum(i.triples for i in data_items)} triples against the shapes")
-    timings["validate"] = 0.0  # the child's own time, once it reports (overlaps link)
-    # the child validates the store as it is now; this process goes on to change it
-    validation = Forked(lambda: validation_cache.validate_data(
-        work, data_items, shapes, ontology,
-        locate=partial(work.labels_of, project_dir=settings.project_dir),
-        folder=validation_cache.cache_dir(settings), log=log,
-        divide=str(settings.iris.upr.Recommendation)), "validation")
+    validation = validating[0]
 
     def conforming(wait: bool = True) -> Report | None:
         """The validation report (waiting for it; ``wait`` False: None if it is not in
@@ -194,7 +224,7 @@ def build(
     staging = None
     try:
         staging, release_id, built, withheld, (stored, store_from) = _release(
-            settings, work, items, lap, conforming, log, reuse, linking_cache)
+            settings, work, items, lap, conforming, log, reuse, prepared)
         report = conforming()
         assert report is not None
         release = layout.publish(settings, staging, release_id, store_quads=stored)
@@ -213,7 +243,7 @@ def build(
 def _release(
     settings: Settings, work: WorkingSet, items: list[Input], lap: Callable[[str], None],
     verdict: Callable[[bool], object], log: Callable[[str], None], reuse: _Reuse,
-    linking_cache: LinkingCache,
+    prepared: PreparedLinks,
 ) -> tuple[Path, str, datetime, int, tuple[int, str | None]]:
     """Link, filter, and write dumps, description and store into a staging directory
     (its path, the release id and time, the quads withheld, the quads in its store and
@@ -229,10 +259,9 @@ def _release(
     data_roles = tuple({i.role for i in items if i.role not in RDFLIB_ROLES})
     upr = settings.iris.upr
     restricted = work.subjects(upr.accessLevel, upr.Restricted, data_roles)
-    # the linking step reads the recommendations from the working store, where each
-    # input is a graph of its own; its links come back as quads of their own graph
-    work.add_computed(link_quads(work.store, settings.iris, restricted, log, items,
-                                 cache=linking_cache))
+    # the links of what linking read while the inputs were parsed (minus the same
+    # restricted recommendations), as quads of their own graph
+    work.add_computed(finish_links(prepared, settings.iris, log))
     lap("link")
     withheld = work.withhold(restricted)
     work.deduplicate()
@@ -306,6 +335,25 @@ def _close_loaded(loading: Future[tuple[OxigraphStore, bool]]) -> None:
     except Exception:  # the build is failing already, for the reason it raises
         return
     store.close()
+
+
+def _arrivals(work: WorkingSet, reading: Reading, ahead: ReadAhead,
+              validate: Callable[[], None]) -> Arrivals:
+    """How linking waits for the inputs ``reading`` is reading into ``work``;
+    ``validate()`` once every input is in."""
+    def digested(item: Input) -> str | None:
+        reading.wait_digested(item)
+        return ahead.announced.get(str(item.graph_iri))
+
+    def ready(item: Input) -> None:
+        if item.role == "links":  # links files keep what the data describes: all must be in
+            validate()
+        else:
+            reading.wait_for(item)
+        if reading.finished():
+            validate()
+
+    return Arrivals(digested, ready)
 
 
 class _Gate:

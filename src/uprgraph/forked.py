@@ -34,7 +34,9 @@ class Forked(Generic[T]):
     Where the platform cannot fork, ``fn`` runs here, at once.
     """
 
-    def __init__(self, fn: Callable[[], T], name: str = "step") -> None:
+    def __init__(self, fn: Callable[[], T], name: str = "step", collect: bool = False) -> None:
+        """``collect``: the child collects garbage even if this process paused the
+        collector (its own work makes cycles, linking's does not)."""
         self.name = name
         #: the child's own wall time, once its result arrived
         self.seconds: float | None = None
@@ -45,7 +47,7 @@ class Forked(Generic[T]):
             return
         context = mp.get_context("fork")
         self._receive, send = context.Pipe(duplex=False)
-        self._process = context.Process(target=_child, args=(fn, send),
+        self._process = context.Process(target=_child, args=(fn, send, collect),
                                         name=f"uprgraph-{name}")
         gc.freeze()
         self._frozen = True
@@ -99,7 +101,9 @@ def _outcome(fn: Callable[[], object]) -> tuple[bool, object, float]:
     return True, value, time.perf_counter() - start
 
 
-def _child(fn: Callable[[], object], send: Connection) -> None:
+def _child(fn: Callable[[], object], send: Connection, collect: bool = False) -> None:
+    if collect:
+        gc.enable()
     outcome = _outcome(fn)
     try:
         send.send(outcome)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -20,10 +19,8 @@ from rdflib.term import Node
 
 from . import inputs
 from .inputs import Input
+from .reading import RDFLIB_ROLES, Reading
 from .terms import to_oxigraph, to_rdflib
-
-#: roles also parsed to rdflib graphs: the validators read them as such
-RDFLIB_ROLES = ("shapes", "ontology")
 
 
 def graph_name(item: Input) -> ox.NamedNode:
@@ -41,6 +38,7 @@ class WorkingSet:
         self.known = known or {}
         #: the graphs the build changed after reading them (removed or added quads)
         self.altered: set[str] = set()
+        self._pruned = False
 
     def parse(self, item: Input, base: str,
               hashed: Callable[[Input, str], object] = lambda _item, _digest: None) -> None:
@@ -57,28 +55,14 @@ class WorkingSet:
              hashed: Callable[[Input, str], object] = lambda _item, _digest: None) -> None:
         """Read every input (:class:`inputs.InputError` for the first, in build order, that
         cannot be read; ``done`` is called with each input read, ``hashed`` with each file
-        Oxigraph reads and its digest, before it parses it).
+        Oxigraph reads and its digest, before it parses it)."""
+        self.start_reading(base, done, hashed).wait()
 
-        Oxigraph reads its files in a thread, without Python's lock, while rdflib parses
-        the shapes and the ontology (which come first in build order); their graphs go
-        into the store after Oxigraph's, each graph's triples in the same order as ever.
-        """
-        python = [i for i in self.items if i.role in RDFLIB_ROLES]
-        oxigraph = [i for i in self.items if i.role not in RDFLIB_ROLES]
-
-        def load() -> None:
-            for item in oxigraph:
-                self.parse(item, base, hashed)
-                done(item)
-
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read") as pool:
-            loading = pool.submit(load)
-            for item in python:  # an error here is of a file before any Oxigraph reads
-                inputs.parse(item, base)
-            loading.result()
-        for item in python:
-            item.triples = inputs.add_graph(self.store, item.graph, graph_name(item))
-            done(item)
+    def start_reading(self, base: str, done: Callable[[Input], object] = lambda _item: None,
+                      hashed: Callable[[Input, str], object] = lambda _item, _digest: None,
+                      ) -> Reading:
+        """:meth:`read` in the background (:class:`.reading.Reading`)."""
+        return Reading(self, base, done, hashed)
 
     def sources(self) -> dict[str, tuple[str, int]]:
         """Graph IRI -> digest and triples of the file the graph is exactly the content of:
@@ -118,7 +102,11 @@ class WorkingSet:
                 yield item.label(project_dir)
 
     def keep_described_links(self) -> None:
-        """Links files may map every state in the world; keep links of what the data describes."""
+        """Links files may map every state in the world; keep links of what the data describes
+        (once: later calls change nothing)."""
+        if self._pruned:
+            return
+        self._pruned = True
         data = [graph_name(i) for i in self.items if i.role == "data"]
         for item in self.items:
             if item.role != "links":

@@ -26,8 +26,9 @@ import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.term import Node
 
-from ..inputs import Input
+from ..inputs import Input, add_graph
 from ..iris import IRIs
+from ..reading import RDFLIB_ROLES
 from ..terms import to_rdflib
 from . import matching, recurrence, suggest
 from .cache import Cache, ReadAhead, cache_dir, collector_paused, input_digests
@@ -35,8 +36,8 @@ from .corpus import Facts, Rec, data_store, graph_facts, merged, read, recs_of
 from .features import TextFeatures, Texts, compute
 from .publish import Publisher, Run
 
-__all__ = ["Cache", "Linked", "ReadAhead", "cache_dir", "data_store", "link", "link_quads",
-           "link_recs"]
+__all__ = ["Arrivals", "Cache", "Linked", "Prepared", "ReadAhead", "cache_dir", "data_store",
+           "finish", "link", "link_quads", "link_recs", "prepare"]
 
 #: the links graph, ``{base}graph/linking/links``
 GRAPH_KIND, GRAPH_NAME = "linking", "links"
@@ -75,18 +76,20 @@ class Linked:
 
 def link_recs(recs: list[Rec], iris: IRIs,
               lap: Callable[[str], None] = lambda _step: None, texts: Texts | None = None,
-              cache: Cache | None = None) -> Linked:
+              cache: Cache | None = None, norms: dict[str, str] | None = None) -> Linked:
     """Every link among ``recs``, as a graph; ``lap(step)`` after each step (for timing).
     ``texts``: features of the texts known already; ``cache``: where each state's
-    recurrence links are kept (see :mod:`.cache`)."""
+    recurrence links are kept (see :mod:`.cache`); ``norms``: each text's normalised form,
+    if known already."""
     publisher = Publisher(iris, ox.NamedNode(str(iris.graph(GRAPH_KIND, GRAPH_NAME))))
     linked = Linked(publisher.quads, len(recs))
     if not recs:
         return linked
     texts = texts or Texts()
-    # each distinct text normalised once, for recurrence and suggestions alike
-    norms = texts.normalised(r.text for r in recs)
-    lap("normalise")
+    if norms is None:
+        # each distinct text normalised once, for recurrence and suggestions alike
+        norms = texts.normalised(r.text for r in recs)
+        lap("normalise")
     linked.recurrences = recurrence.find(recs, norms=norms, texts=texts, cache=cache)
     lap("recurrence")
     linked.matchings = matching.match(recs)
@@ -149,37 +152,91 @@ def link_quads(data: ox.Store, iris: IRIs, exclude: Iterable[Node],
     """
     if folder is None and cache is None:
         linked = link(data, iris, exclude)
-    else:
-        cache = cache or Cache(folder)  # type: ignore[arg-type]
-        with collector_paused():
-            facts, texts = _parts(data, iris, input_digests(data, items, iris.base), cache)
-            lap("read")
-            recs = recs_of(facts, iris, exclude)
-            lap("rows")
-            linked = link_recs(recs, iris, lap, texts, cache)
-        cache.keep_used()
-        log(f"linking: {cache.hits} cached parts reused, {cache.misses} computed")
+        if linked.quads:
+            log(linked.summary())
+        return linked.quads
+    cache = cache or Cache(folder)  # type: ignore[arg-type]
+    return finish(prepare(data, iris, items, cache, exclude, lap=lap), iris, log, lap)
+
+
+@dataclass
+class Arrivals:
+    """How linking waits for inputs the build is still reading (:class:`..reading.Reading`):
+    ``digested(item)`` returns once a data file's digest is known, with the digest it was
+    announced with (None: none); ``ready(item)`` once the input is read (and, for a links
+    file, pruned to what the data describes), raising the error of an input not read."""
+
+    digested: Callable[[Input], str | None]
+    ready: Callable[[Input], None]
+
+
+@dataclass
+class Prepared:
+    """What linking read of the data: the recommendations and their texts."""
+
+    recs: list[Rec]
+    texts: Texts
+    norms: dict[str, str]
+    cache: Cache
+
+
+def prepare(data: ox.Store, iris: IRIs, items: Sequence[Input], cache: Cache,
+            exclude: Iterable[Node] | None = None, arrivals: Arrivals | None = None,
+            lap: Callable[[str], None] = lambda _step: None) -> Prepared:
+    """Read the recommendations of ``data`` for linking: what each input gives, from the
+    cache where it is unchanged, and their normalised texts.
+
+    ``exclude``: the restricted nodes (None: those the inputs other than shapes and
+    ontology mark restricted, as the build finds them). With ``arrivals``, the inputs are
+    still being read into ``data``: an unchanged data file whose entries were read ahead
+    is not waited for, and the others are read once they are in; every input is then in
+    a graph of its own (the default graph is empty).
+    """
+    with collector_paused():
+        facts, texts, restricted = _parts(data, iris, items, cache, arrivals)
+        lap("read")
+        recs = recs_of(facts, iris, restricted if exclude is None else exclude)
+        lap("rows")
+        # each distinct text normalised once, for recurrence and suggestions alike
+        norms = texts.normalised(r.text for r in recs)
+        lap("normalise")
+    return Prepared(recs, texts, norms, cache)
+
+
+def finish(prepared: Prepared, iris: IRIs, log: Callable[[str], None] = lambda _m: None,
+           lap: Callable[[str], None] = lambda _step: None) -> list[ox.Quad]:
+    """Link what :func:`prepare` read: the quads of the links graph."""
+    cache = prepared.cache
+    with collector_paused():
+        linked = link_recs(prepared.recs, iris, lap, prepared.texts, cache, prepared.norms)
+    cache.keep_used()
+    log(f"linking: {cache.hits} cached parts reused, {cache.misses} computed")
     if linked.quads:
         log(linked.summary())
     return linked.quads
 
 
-def _parts(data: ox.Store, iris: IRIs, digests: dict[str, str],
-           cache: Cache) -> tuple[Facts, Texts]:
-    """The facts and text features of every graph of ``data``: from the cache for an input
-    whose digest it holds, else read (and kept, unless it holds blank nodes, whose labels
-    are the parse's own)."""
-    graphs: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [ox.DefaultGraph()]
-    graphs += sorted(data.named_graphs(), key=str)
-    facts, texts = [], []
-    for graph in graphs:
-        digest = digests.get(graph.value) if isinstance(graph, ox.NamedNode) else None
+def _parts(data: ox.Store, iris: IRIs, items: Sequence[Input], cache: Cache,
+           arrivals: Arrivals | None) -> tuple[Facts, Texts, set[str]]:
+    """The facts and text features of every input's graph, and the IRIs they mark
+    restricted: from the cache for an input whose digest it holds, else read (and kept,
+    unless it holds blank nodes, whose labels are the parse's own). A graph holding
+    several inputs is read, never kept."""
+    groups: dict[str, list[Input]] = {}
+    for item in items:
+        groups.setdefault(str(item.graph_iri), []).append(item)
+    facts, texts, restricted = [], [], set()
+    for name in sorted(groups):
+        group = groups[name]
+        digest, store = _entry(data, group, cache, arrivals, iris.base)
         found = cache.get("facts", digest, Facts) if digest else None
         if found is None:
-            found = graph_facts(data, iris, graph)
+            found = graph_facts(store, iris, ox.NamedNode(name))
             if digest and not found.blank:
                 cache.put("facts", digest, found)
         facts.append(found)
+        if group[0].role not in RDFLIB_ROLES:
+            restricted |= found.restricted
         if not digest:
             continue
         features = cache.get("texts", digest, TextFeatures)
@@ -187,4 +244,38 @@ def _parts(data: ox.Store, iris: IRIs, digests: dict[str, str],
             features = compute(found.one.get("text", {}).values())
             cache.put("texts", digest, features)
         texts.append(features)
-    return merged(facts), Texts(texts)
+    if arrivals is None:  # anything else the store holds, as before there were inputs
+        known = {ox.NamedNode(name) for name in groups}
+        others: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [ox.DefaultGraph()]
+        others += sorted((g for g in data.named_graphs() if g not in known), key=str)
+        for graph in others:
+            facts.append(found := graph_facts(data, iris, graph))
+            restricted |= found.restricted
+    return merged(facts), Texts(texts), restricted
+
+
+def _entry(data: ox.Store, group: list[Input], cache: Cache, arrivals: Arrivals | None,
+           base: str) -> tuple[str | None, ox.Store]:
+    """The digest a graph's entries are kept under (None: not kept) and the store to read
+    it from if they are not: an unchanged data file read ahead is not waited for."""
+    item = group[0]
+    if arrivals is not None and len(group) == 1 and item.role == "data":
+        announced = arrivals.digested(item)
+        if announced is not None and cache.read_ahead("facts", announced):
+            return announced, data
+    for each in group:
+        if arrivals is not None:
+            arrivals.ready(each)
+    # shapes and ontology join the store last: read from their own graphs
+    store = _alone(group) if item.role in RDFLIB_ROLES else data
+    if len(group) > 1:
+        return None, store
+    return input_digests(store, [item], base).get(str(item.graph_iri)), store
+
+
+def _alone(group: list[Input]) -> ox.Store:
+    """A store of the rdflib graphs of ``group``, in their graph."""
+    store = ox.Store()
+    for item in group:
+        add_graph(store, item.graph, ox.NamedNode(str(item.graph_iri)))
+    return store

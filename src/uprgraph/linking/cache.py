@@ -33,7 +33,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -44,7 +44,7 @@ from ..config import Settings
 from ..inputs import Input
 
 #: bumped when what an entry holds changes shape
-FORMAT = "2"
+FORMAT = "3"
 _LIBRARIES = ("numpy", "scipy", "scikit-learn", "rapidfuzz", "pyoxigraph")
 _DIGEST = hashlib.sha256().digest_size
 T = TypeVar("T")
@@ -124,8 +124,8 @@ class Cache:
         self.here = folder / (key or code_key())
         self.used: set[str] = set()
         self.hits = self.misses = 0
-        #: entries read ahead (:meth:`fetch`), by file name
-        self._fetched: dict[str, object] = {}
+        #: entries being read ahead (:meth:`fetch`), by file name
+        self._fetched: dict[str, Future[object | None]] = {}
 
     def _path(self, kind: str, digest: str) -> Path:
         return self.here / f"{kind}-{digest}.pickle"
@@ -133,9 +133,8 @@ class Cache:
     def get(self, kind: str, digest: str, expected: type[T]) -> T | None:
         """The entry, or None if absent, unreadable, damaged or not an ``expected``."""
         path = self._path(kind, digest)
-        value = self._fetched.pop(path.name, None)
-        if value is None:
-            value = self._read(path)
+        ahead = self._fetched.pop(path.name, None)
+        value = ahead.result() if ahead is not None else self._read(path)
         if not isinstance(value, expected):
             self.misses += 1
             return None
@@ -143,12 +142,15 @@ class Cache:
         self.hits += 1
         return value
 
-    def fetch(self, kind: str, digest: str) -> None:
-        """Read an entry ahead of :meth:`get` (nothing if it cannot be read)."""
+    def fetch(self, kind: str, digest: str, pool: ThreadPoolExecutor) -> None:
+        """Read an entry in ``pool``, ahead of :meth:`get`, which then waits for it."""
         path = self._path(kind, digest)
-        value = self._read(path)
-        if value is not None:
-            self._fetched[path.name] = value
+        self._fetched[path.name] = pool.submit(self._read, path)
+
+    def read_ahead(self, kind: str, digest: str) -> bool:
+        """Whether the entry was read ahead and holds a value (waiting for the read)."""
+        ahead = self._fetched.get(self._path(kind, digest).name)
+        return ahead is not None and ahead.result() is not None
 
     @staticmethod
     def _read(path: Path) -> object | None:
@@ -211,14 +213,16 @@ class ReadAhead:
     def __init__(self, folder: Path, base: str) -> None:
         self.cache = Cache(folder)
         self.base = base
+        #: graph IRI -> the digest a data file read into it was announced with
+        self.announced: dict[str, str] = {}
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead")
 
     def want(self, item: Input, sha256: str) -> None:
         if item.role != "data":
             return
-        digest = read_digest(item, sha256, self.base)
+        digest = self.announced[str(item.graph_iri)] = read_digest(item, sha256, self.base)
         for kind in self.KINDS:
-            self._pool.submit(self.cache.fetch, kind, digest)
+            self.cache.fetch(kind, digest, self._pool)
 
     def settle(self) -> Cache:
         """The cache holding what was read, once every read has ended (before the build

@@ -11,7 +11,7 @@ from __future__ import annotations
 import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from sys import intern
 from typing import Any
@@ -88,6 +88,9 @@ class Facts:
     one: dict[str, dict[str, str]]
     recommendations: set[str]
     blank: bool = False
+    #: the IRIs marked ``upr:accessLevel upr:Restricted``: not linked (a blank node is
+    #: never a recommendation linking reads)
+    restricted: set[str] = field(default_factory=set)
 
 
 def graph_facts(store: ox.Store, iris: IRIs,
@@ -124,6 +127,9 @@ def graph_facts(store: ox.Store, iris: IRIs,
     facts.recommendations = {q.subject.value for q in store.quads_for_pattern(
         None, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(iris.upr.Recommendation)), graph)
         if isinstance(q.subject, ox.NamedNode)}
+    facts.restricted = {q.subject.value for q in store.quads_for_pattern(
+        None, ox.NamedNode(str(iris.upr.accessLevel)), ox.NamedNode(str(iris.upr.Restricted)),
+        graph) if isinstance(q.subject, ox.NamedNode)}
     return facts
 
 
@@ -141,6 +147,7 @@ def merged(parts: Iterable[Facts]) -> Facts:
         whole.one[name] = _into_largest([p.one[name] for p in parts if name in p.one], min)
     for part in parts:
         whole.recommendations |= part.recommendations
+        whole.restricted |= part.restricted
     return whole
 
 
