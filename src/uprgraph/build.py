@@ -14,7 +14,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from tqdm import tqdm
 from . import inputs as inputs_mod
 from . import validation_cache
 from .config import Settings
+from .counting import Counting
 from .forked import ChildFailed, Forked
 from .inputs import Input
 from .linking import Arrivals, ReadAhead
@@ -37,15 +37,12 @@ from .linking import Prepared as PreparedLinks
 from .linking import cache_dir as linking_cache_dir
 from .linking import finish as finish_links
 from .linking import prepare as prepare_links
-from .linking.figures import reviews
-from .links.linksets import describe_linksets, link_counts, linksets
-from .links.report import Report as LinksReport
-from .links.report import figures as coverage_figures
+from .links.linksets import describe_linksets
 from .reading import Reading
 from .release import layout, pieces
 from .release.describe import VOID, describe, description_quads
 from .release.dumps import Dump, Spans, write_dumps
-from .release.pieces import LinkCounts, Piece, Previous
+from .release.pieces import Piece, Previous
 from .release.storage import write_store
 from .store.oxigraph import OxigraphStore
 from .validate import Report
@@ -292,7 +289,7 @@ def _write(settings: Settings, work: WorkingSet, verdict: Callable[[bool], objec
         # the counts only read the working store: they run while its graphs are written
         # out and validation may still be going on, on the core the build would otherwise
         # leave idle waiting for it
-        counting = _Counting(settings, work, counters)
+        counting = Counting(settings, work, counters)
         graphs = pieces.write_pieces(work.store, work.graph_names(), scratch, work.sources(),
                                      reuse.previous)
         lap("filter")
@@ -434,61 +431,9 @@ def _previous(settings: Settings, builder: str) -> Previous | None:
     return pieces.previous(published.path, builder)
 
 
-@dataclass
-class _Counts:
-    """What the release's description and links report say of its data (``links``: each
-    graph's links, kept for the next build)."""
-
-    graphs: list[tuple[str, int]]
-    links_report: LinksReport
-    links: dict[str, LinkCounts]
-
-
-class _Counting:
-    """The triples of each graph (counted at once), and the linksets, coverage figures
-    and per-review figures of the data, each counted in a thread of ``pool`` (Oxigraph
-    evaluates a query without Python's lock)."""
-
-    def __init__(self, settings: Settings, work: WorkingSet, pool: ThreadPoolExecutor) -> None:
-        self.graphs = sorted(work.graph_counts().items())
-        #: the release's triples: each quad of the store is in one graph
-        self.triples = sum(n for _, n in self.graphs)
-        self.iris = settings.iris
-        self.pool = pool
-        # the in-memory working store answers faster than the disk store
-        self.public = OxigraphStore(work.store)
-        self._figures = pool.submit(coverage_figures, self.public, settings.iris)
-        self._reviews = pool.submit(reviews, self.public, settings.iris)
-        self._links: Future[dict[str, LinkCounts]] | None = None
-
-    def count_links(self, graphs: list[Piece], previous: Previous | None) -> None:
-        """Count the links graph by graph (no triple is in two graphs: ``deduplicate``),
-        those of a graph unchanged since the published release taken from it."""
-        def links() -> dict[str, LinkCounts]:
-            found: dict[str, LinkCounts] = {}
-            for piece in graphs:
-                kept = previous.links_of(piece) if previous is not None else None
-                found[piece.iri] = (kept if kept is not None
-                                    else link_counts(self.public, self.iris, piece.iri))
-            return found
-
-        self._links = self.pool.submit(links)
-
-    def result(self) -> _Counts:
-        """The counts (waiting for them)."""
-        assert self._links is not None
-        by_graph = self._links.result()
-        total: Counter[tuple[str, str]] = Counter()
-        for found in by_graph.values():
-            total.update(found)
-        links_report = LinksReport(self._figures.result(), linksets(dict(total), self.iris),
-                                   self._reviews.result())
-        return _Counts(self.graphs, links_report, by_graph)
-
-
 def _write_release(
     settings: Settings, work: WorkingSet, staging: Path, graphs: list[Piece],
-    release: tuple[datetime, str, int], counting: _Counting, writing: _Writing,
+    release: tuple[datetime, str, int], counting: Counting, writing: _Writing,
     lap: Callable[[str], None],
 ) -> tuple[int, str | None]:
     """Dumps, store, description, links report and manifest of a release into ``staging``;
