@@ -72,6 +72,28 @@ def test_the_first_broken_input_in_build_order_is_named(tmp_path: Path):
         build(settings)
 
 
+def test_a_failure_in_a_reading_thread_is_raised_where_reading_is_waited_for(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Not a file that cannot be read: a fault of the reading itself, never swallowed
+    with the thread it happened in (a build would go on with a graph missing)."""
+    settings = _project(tmp_path)
+    work = WorkingSet(inputs.collect(settings))
+    victim = next(i for i in work.items if i.role not in RDFLIB_ROLES)
+    parse = WorkingSet.parse
+
+    def failing(self, item, *args, **kwargs):
+        if item is victim:
+            raise MemoryError("no room for this file")
+        return parse(self, item, *args, **kwargs)
+
+    monkeypatch.setattr(WorkingSet, "parse", failing)
+    reading = work.start_reading(settings.iris.base)
+    with pytest.raises(MemoryError, match="no room"):
+        reading.wait_for(victim)
+    with pytest.raises(MemoryError, match="no room"):
+        reading.wait()
+
+
 def _prepared_while_reading(settings: Settings, tmp_path: Path):
     work = WorkingSet(inputs.collect(settings))
     reading = work.start_reading(settings.iris.base)

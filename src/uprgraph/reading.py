@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from . import inputs
 from .inputs import Input, InputError
 
 if TYPE_CHECKING:
@@ -44,6 +45,8 @@ class Reading:
         self._digested = {id(item): threading.Event() for item in work.items}
         self._read: set[int] = set()
         self._errors: list[tuple[int, InputError]] = []
+        #: what went wrong otherwise in a reading thread (raised again where waited for)
+        self._crash: BaseException | None = None
         self._finished = threading.Event()
         self._loaded = threading.Event()
         python = [i for i in work.items if i.role in RDFLIB_ROLES]
@@ -73,7 +76,7 @@ class Reading:
     def wait(self) -> None:
         """Return once every input is read and in the store."""
         self.join()
-        if self._errors:
+        if self._errors or self._crash is not None:
             raise self._error()
 
     def join(self) -> None:
@@ -82,7 +85,9 @@ class Reading:
         self._python.join()
         self._oxigraph.join()
 
-    def _error(self) -> InputError:
+    def _error(self) -> BaseException:
+        if self._crash is not None:
+            return self._crash
         return min(self._errors, key=lambda found: found[0])[1]
 
     def _failed(self, item: Input, exc: InputError) -> None:
@@ -99,20 +104,20 @@ class Reading:
         self._digested[id(item)].set()
 
     def _parse(self, items: list[Input]) -> None:
-        from . import inputs
-
         for item in items:  # in build order: after an error, nothing later counts
             try:
                 inputs.parse(item, self.base)
             except InputError as exc:
                 self._failed(item, exc)
                 break
+            except BaseException as exc:  # raised where the reading is waited for
+                self._crash = exc
+                break
             self._read.add(id(item))
             self._ready[id(item)].set()
             self._digested[id(item)].set()
 
     def _load(self) -> None:
-        from . import inputs
         from .working import graph_name
 
         try:
@@ -135,6 +140,8 @@ class Reading:
                     item.triples = inputs.add_graph(self.work.store, item.graph,
                                                     graph_name(item))
                     self._done(item)
+        except BaseException as exc:  # raised where the reading is waited for
+            self._crash = exc
         finally:
             self._loaded.set()
             for event in [*self._ready.values(), *self._digested.values()]:
