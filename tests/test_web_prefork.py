@@ -229,6 +229,12 @@ def test_heavy_queries_retire_processes_without_dropping_cheap_requests(web_proj
                     problems.append(f"{'heavy' if heavy else 'cheap'}: {exc!r}")
                     continue
                 statuses[f"{'heavy' if heavy else 'cheap'} {r.status}"] += 1
+                if not heavy and r.status == 503 and r.header("Retry-After"):
+                    # every client here has the heavy ones' address: a process forked in
+                    # place of a retired one knows no query text yet, and for a while an
+                    # unknown text of that address waits for a long slot (as documented)
+                    time.sleep(float(r.header("Retry-After")))
+                    continue
                 if r.status != 200 and not (heavy and r.status == 503):
                     problems.append(f"{r.status} {r.body[:200]!r}")
 
@@ -239,6 +245,7 @@ def test_heavy_queries_retire_processes_without_dropping_cheap_requests(web_proj
             t.join()
         print(f"\nheavy and cheap clients on two serving processes: {dict(statuses)}")
         assert not problems, problems[:5]
+        assert statuses["cheap 503"] * 100 <= statuses["cheap 200"]  # now and then only
         assert statuses["heavy 503"] > 0 and statuses["cheap 200"] > 0
 
 
