@@ -38,10 +38,7 @@ def _prepare(project: Path) -> tuple[WorkingSet, list, Graph, Graph, Callable]:
     for item in work.items:
         work.parse(item, settings.iris.base)
     work.keep_described_links()
-    shapes, ontology = Graph(), Graph()
-    for item in work.items:
-        if item.role in RDFLIB_ROLES:
-            (shapes if item.role == "shapes" else ontology).__iadd__(item.graph)
+    shapes, ontology = work.shapes_and_ontology()
     data = [i for i in work.items if i.role not in RDFLIB_ROLES]
     return work, data, shapes, ontology, partial(work.labels_of, project_dir=project)
 

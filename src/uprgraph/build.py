@@ -22,7 +22,6 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from rdflib import Graph
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, XSD
 from tqdm import tqdm
 
@@ -164,10 +163,7 @@ def build(
         lap("parse")
         log(f"read {len(work.items)} files, {sum(i.triples for i in work.items)} triples")
         work.keep_described_links()
-        shapes, ontology = Graph(), Graph()
-        for item in work.items:
-            if item.role in RDFLIB_ROLES:
-                (shapes if item.role == "shapes" else ontology).__iadd__(item.graph)
+        shapes, ontology = work.shapes_and_ontology()
         data_items = [i for i in work.items if i.role not in RDFLIB_ROLES]
         log(f"validating {sum(i.triples for i in data_items)} triples against the shapes")
         timings["validate"] = 0.0  # the child's own time, once it reports (overlaps link)

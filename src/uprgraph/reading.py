@@ -94,10 +94,10 @@ class Reading:
         self._errors.append((self._place[id(item)], exc))
 
     def _settle(self, item: Input) -> None:
+        """``item`` is read: whoever waits for it goes on."""
         self._read.add(id(item))
         self._ready[id(item)].set()
         self._digested[id(item)].set()
-        self._done(item)
 
     def _digest(self, item: Input, digest: str) -> None:
         self._hashed(item, digest)
@@ -113,9 +113,7 @@ class Reading:
             except BaseException as exc:  # raised where the reading is waited for
                 self._crash = exc
                 break
-            self._read.add(id(item))
-            self._ready[id(item)].set()
-            self._digested[id(item)].set()
+            self._settle(item)
 
     def _load(self) -> None:
         from .working import graph_name
@@ -133,6 +131,7 @@ class Reading:
                     self._failed(item, exc)
                     continue
                 self._settle(item)
+                self._done(item)
             self._loaded.set()
             self._python.join()
             for item in self.work.items:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import URIRef
+from rdflib import Graph, URIRef
 from rdflib.term import Node
 
 from . import inputs
@@ -63,6 +63,15 @@ class WorkingSet:
                       ) -> Reading:
         """:meth:`read` in the background (:class:`.reading.Reading`)."""
         return Reading(self, base, done, hashed)
+
+    def shapes_and_ontology(self) -> tuple[Graph, Graph]:
+        """The shapes and the ontology as one rdflib graph each, as the validators read
+        them."""
+        shapes, ontology = Graph(), Graph()
+        for item in self.items:
+            if item.role in RDFLIB_ROLES:
+                (shapes if item.role == "shapes" else ontology).__iadd__(item.graph)
+        return shapes, ontology
 
     def sources(self) -> dict[str, tuple[str, int]]:
         """Graph IRI -> digest and triples of the file the graph is exactly the content of:

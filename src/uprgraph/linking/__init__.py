@@ -263,8 +263,8 @@ def _entry(data: ox.Store, group: list[Input], cache: Cache, arrivals: Arrivals 
         announced = arrivals.digested(item)
         if announced is not None and cache.read_ahead("facts", announced):
             return announced, data
-    for each in group:
-        if arrivals is not None:
+    if arrivals is not None:
+        for each in group:
             arrivals.ready(each)
     # shapes and ontology join the store last: read from their own graphs
     store = _alone(group) if item.role in RDFLIB_ROLES else data

@@ -179,7 +179,7 @@ class Previous:
         """Every check a rebuild may ask for, made now: the build starts this in a thread
         while it parses, on the core the parse leaves idle, rather than after linking when
         the dumps and the store are written on both."""
-        for name in sorted(self.dump_sha256):
+        for name in sorted(self.dump_sha256.keys() & self.spans.keys()):
             self.dump_sound(name)
         self.store_sound()
 
