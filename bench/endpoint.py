@@ -27,6 +27,7 @@ uprgraph's latency and throughput.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import http.client
 import json
 import os
@@ -103,6 +104,8 @@ class Server:
     throughput: dict[str, float] = field(default_factory=dict)
     #: the server's process tree CPU per answered request (µs) in each throughput run
     cpu_us: dict[str, float] = field(default_factory=dict)
+    #: each query's answer (:func:`answer`), compared with the reference server's
+    answers: dict[str, str | None] = field(default_factory=dict)
 
     def url(self, query: str) -> str:
         return f"{self.path}?query={urllib.parse.quote(query)}"
@@ -115,10 +118,31 @@ def _accept(query: str) -> str:
 
 
 def fetch(conn: http.client.HTTPConnection, path: str, accept: str) -> int:
+    return fetch_body(conn, path, accept)[0]
+
+
+def fetch_body(conn: http.client.HTTPConnection, path: str, accept: str) -> tuple[int, bytes]:
     conn.request("GET", path, headers={"Accept": accept})
     resp = conn.getresponse()
-    resp.read()
-    return resp.status
+    return resp.status, resp.read()
+
+
+def answer(body: bytes, accept: str) -> str | None:
+    """A SPARQL JSON answer as a digest of its sorted rows (each variable's value, without
+    its datatype or term type, on which servers may differ: ``"5"`` is 5), or of its
+    boolean; None for an RDF document (not compared)."""
+    if accept != "application/sparql-results+json":
+        return None
+    try:
+        data = json.loads(body)
+        if "boolean" in data:
+            rows = [str(data["boolean"]).lower()]
+        else:
+            rows = sorted(json.dumps(sorted((k, v["value"]) for k, v in row.items()))
+                          for row in data["results"]["bindings"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return "not SPARQL JSON"
+    return hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16]
 
 
 def tree(pid: int) -> list[int]:
@@ -204,9 +228,12 @@ def latency(server: Server, name: str, query: str, n: int,
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=600)
     accept = _accept(query)
     t0 = time.perf_counter()
-    status = fetch(conn, server.url(query), accept)  # warm-up, and a check
+    status, body = fetch_body(conn, server.url(query), accept)  # warm-up, and a check
     if status != 200:
         return {"error": f"HTTP {status}"}
+    # a LIMIT without ORDER BY lets each server pick its own rows: not compared
+    determined = "LIMIT" not in query or "ORDER BY" in query
+    server.answers[name] = answer(body, accept) if determined else None
     n = min(n, max(5, int(budget / max(time.perf_counter() - t0, 1e-6))))
     times = []
     for _ in range(n):
@@ -391,8 +418,27 @@ def run(project: Path, n: int, seconds: float, with_rdflib: bool,
                              "latency": s.latency, "throughput_rps": s.throughput,
                              "cpu_us_per_request": s.cpu_us}
                     for s in servers},
-        "notes": [rdflib_note] if rdflib_note else [],
+        "notes": ([rdflib_note] if rdflib_note else []) + differing(servers),
     }
+
+
+def differing(servers: list[Server]) -> list[str]:
+    """A note for each answer that is not the reference server's (the first; the empty
+    apps, which answer anything alike, are not compared)."""
+    if not servers:
+        return []
+    reference = servers[0]
+    compared = [(s.name, name, found == reference.answers[name])
+                for s in servers[1:] if s.name not in (FLOOR, FLOOR_GRANIAN)
+                for name, found in s.answers.items()
+                if found is not None and reference.answers.get(name) is not None]
+    differ = [f"{who} answered {name} differently from {reference.name}."
+              for who, name, same in compared if not same]
+    if compared and not differ:
+        return [f"Every server gave {reference.name}'s answer to each SELECT and ASK "
+                f"({len(compared)} answers compared, rows sorted; not those of a query with "
+                "a LIMIT and no ORDER BY, whose rows each server picks)."]
+    return differ
 
 
 def table(result: dict) -> str:
