@@ -153,6 +153,11 @@ def test_editor_runs_an_example_query(matrix_site, page):
     page.goto(server.url + "sparql")
     page.wait_for_selector("#yasgui .CodeMirror")
     assert not page.is_visible("#query-form")
+    # one query per page: its one tab can be neither added to nor closed (which would
+    # only empty the editor); YASGUI draws both controls, the page hides them
+    for control in ("#yasgui .tabsList .addTab", "#yasgui .tabsList .closeTab"):
+        assert page.locator(control).count() == 1, control
+        assert not page.is_visible(control), control
     page.click("a[data-example] >> text=Recommendations per theme")
     page.wait_for_selector("#yasgui .yasr table tbody tr", timeout=15000)
     assert "Access to justice" in page.inner_text("#yasgui .yasr")
