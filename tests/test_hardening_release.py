@@ -131,13 +131,20 @@ def test_builds_killed_while_serving(tmp_path):
 
     from web_fixtures import write_release
 
-    project = copy_project(tmp_path)
+    cmd = [sys.executable, "-m", "uprgraph", "build"]
+    # how long a whole build takes here, on a copy: the kills fall well inside it (a build
+    # that ended before its kill would rightly have published)
+    probe = copy_project(tmp_path / "probe")
+    started = time.monotonic()
+    subprocess.run(cmd, env={**os.environ, "UPRGRAPH_PROJECT_DIR": str(probe)}, cwd=probe,
+                   check=True, capture_output=True, timeout=300)
+    whole = time.monotonic() - started
+    project = copy_project(tmp_path / "project")
     before = write_release(project, "before-1")
     (before / "links-report.json").write_text("{}\n")  # as a build writes one
     settings = load_settings(project, query_timeout=5.0)
     rng = random.Random(9)
     env = {**os.environ, "UPRGRAPH_PROJECT_DIR": str(project)}
-    cmd = [sys.executable, "-m", "uprgraph", "build"]
     with serving(settings) as server:
         stop, tally, problems = threading.Event(), Tally(), []
         readers = [threading.Thread(target=hammer, args=(server, stop, tally, problems))
@@ -149,10 +156,10 @@ def test_builds_killed_while_serving(tmp_path):
             for _ in range(2):
                 proc = subprocess.Popen(cmd, env=env, cwd=project, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)
-                delay = rng.uniform(0.5, 5.0)
+                delay = rng.uniform(0.1, 0.7) * whole
                 time.sleep(delay)
                 proc.send_signal(signal.SIGKILL)
-                proc.wait()
+                assert proc.wait() == -signal.SIGKILL, "the build ended before its kill"
                 kills.append(round(delay, 1))
                 assert served_release(server) == "before-1"
                 assert (project / ".uprgraph/current").resolve().name == "before-1"
@@ -168,8 +175,8 @@ def test_builds_killed_while_serving(tmp_path):
             for t in readers:
                 t.join()
     assert not problems, problems[:5]
-    print(f"\nbuilds killed after {kills} s while serving: {tally.total} requests, "
-          f"statuses {dict(tally.counts)}")
+    print(f"\nbuilds killed after {kills} s of {whole:.1f} s while serving: "
+          f"{tally.total} requests, statuses {dict(tally.counts)}")
 
 
 def test_a_new_release_takes_over_with_every_query_worker_started(tmp_path):
