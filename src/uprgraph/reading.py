@@ -88,7 +88,12 @@ class Reading:
     def _error(self) -> BaseException:
         if self._crash is not None:
             return self._crash
-        return min(self._errors, key=lambda found: found[0])[1]
+        return self._first_error()[1]
+
+    def _first_error(self) -> tuple[int, InputError]:
+        """The error of the first input in build order that could not be read, and its
+        place."""
+        return min(self._errors, key=lambda found: found[0])
 
     def _failed(self, item: Input, exc: InputError) -> None:
         self._errors.append((self._place[id(item)], exc))
@@ -116,14 +121,12 @@ class Reading:
             self._settle(item)
 
     def _load(self) -> None:
-        from .working import graph_name
-
         try:
             oxigraph = sorted((i for i in self.work.items if i.role not in RDFLIB_ROLES),
                               key=lambda i: (_size(i), self._place[id(i)]))
             for item in oxigraph:
                 # an input after one that failed (in build order) cannot be the error
-                if self._errors and self._place[id(item)] > self._error_place():
+                if self._errors and self._place[id(item)] > self._first_error()[0]:
                     continue
                 try:
                     self.work.parse(item, self.base, self._digest)
@@ -136,8 +139,7 @@ class Reading:
             self._python.join()
             for item in self.work.items:
                 if item.role in RDFLIB_ROLES and id(item) in self._read and not self._errors:
-                    item.triples = inputs.add_graph(self.work.store, item.graph,
-                                                    graph_name(item))
+                    self.work.add_parsed(item)
                     self._done(item)
         except BaseException as exc:  # raised where the reading is waited for
             self._crash = exc
@@ -146,9 +148,6 @@ class Reading:
             for event in [*self._ready.values(), *self._digested.values()]:
                 event.set()  # nobody waits for what will not come
             self._finished.set()
-
-    def _error_place(self) -> int:
-        return min(place for place, _exc in self._errors)
 
 
 def _size(item: Input) -> int:

@@ -46,10 +46,14 @@ class WorkingSet:
         ``hashed``: see :func:`inputs.load_into`)."""
         if item.role in RDFLIB_ROLES:
             inputs.parse(item, base)
-            item.triples = inputs.add_graph(self.store, item.graph, graph_name(item))
+            self.add_parsed(item)
         else:
             inputs.load_into(self.store, item, base, self.known.get(str(item.graph_iri)),
                              hashed)
+
+    def add_parsed(self, item: Input) -> None:
+        """Put a shapes or ontology input rdflib parsed (``item.graph``) into its graph."""
+        item.triples = inputs.add_graph(self.store, item.graph, graph_name(item))
 
     def read(self, base: str, done: Callable[[Input], object] = lambda _item: None,
              hashed: Callable[[Input, str], object] = lambda _item, _digest: None) -> None:
@@ -67,11 +71,11 @@ class WorkingSet:
     def shapes_and_ontology(self) -> tuple[Graph, Graph]:
         """The shapes and the ontology as one rdflib graph each, as the validators read
         them."""
-        shapes, ontology = Graph(), Graph()
+        graphs = {role: Graph() for role in RDFLIB_ROLES}
         for item in self.items:
-            if item.role in RDFLIB_ROLES:
-                (shapes if item.role == "shapes" else ontology).__iadd__(item.graph)
-        return shapes, ontology
+            if item.role in graphs:
+                graphs[item.role] += item.graph
+        return graphs["shapes"], graphs["ontology"]
 
     def sources(self) -> dict[str, tuple[str, int]]:
         """Graph IRI -> digest and triples of the file the graph is exactly the content of:

@@ -50,14 +50,6 @@ class Dump:
         return asdict(self)
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 #: where each graph's piece lies in each dump: dump file -> graph IRI -> [start, end)
 Spans = dict[str, dict[str, tuple[int, int]]]
 #: the key of the Turtle dump's ``@prefix`` lines in its spans

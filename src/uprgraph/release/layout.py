@@ -141,7 +141,8 @@ def _store_files(release: Path) -> list[Path]:
                   if f.is_file() and not f.name.startswith(_VOLATILE))
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
+    """A file's SHA-256, hex."""
     with path.open("rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
@@ -151,7 +152,7 @@ def _digests(paths: list[Path]) -> list[str | None]:
     of the GIL while it hashes, so a store is checked on every core at once."""
     def digest(path: Path) -> str | None:
         try:
-            return _sha256(path)
+            return sha256_of(path)
         except FileNotFoundError:
             return None
 

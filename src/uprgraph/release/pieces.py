@@ -98,9 +98,7 @@ def write_pieces(store: ox.Store, graphs: Sequence[ox.NamedNode], folder: Path,
             pieces.append(Piece(graph, path, known, source=source, store=store, empty=empty))
             continue
         store.dump(str(path), ox.RdfFormat.N_TRIPLES, from_graph=graph)
-        with path.open("rb") as handle:
-            digest = hashlib.file_digest(handle, "sha256").hexdigest()
-        pieces.append(Piece(graph, path, digest, source=source))
+        pieces.append(Piece(graph, path, layout.sha256_of(path), source=source))
     return pieces
 
 
@@ -160,11 +158,10 @@ class Previous:
         (a damaged dump is never copied from)."""
         def check() -> bool:
             try:
-                with (self.path / layout.DUMPS / name).open("rb") as handle:
-                    found = hashlib.file_digest(handle, "sha256").hexdigest()
+                return layout.sha256_of(self.path / layout.DUMPS / name) == \
+                    self.dump_sha256.get(name)
             except OSError:
                 return False
-            return found == self.dump_sha256.get(name)
 
         return self._checked(f"dump {name}", check)
 
