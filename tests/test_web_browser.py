@@ -166,6 +166,24 @@ def test_editor_runs_an_example_query(matrix_site, page):
     shoot(page, "editor-desktop")
 
 
+def test_editor_text_stays_clear_of_its_buttons(matrix_site, page, phone):
+    """The run and share buttons float over the editor's corner: no word of the query
+    lies under them, on a desktop or a phone."""
+    _settings, server, _store = matrix_site
+    for pg in (page, phone):
+        pg.goto(server.url + "sparql")
+        pg.wait_for_selector("#yasgui .CodeMirror")
+        covered = pg.evaluate("""() => {
+          const b = document.querySelector('#yasgui .yasqe_buttons').getBoundingClientRect();
+          const hit = r => r.width > 0 && r.left < b.right && r.right > b.left
+                           && r.top < b.bottom && r.bottom > b.top;
+          return [...document.querySelectorAll('#yasgui .CodeMirror-line > span')]
+            .filter(s => [...s.getClientRects()].some(hit)).map(s => s.textContent);
+        }""")
+        assert covered == [], (pg.viewport_size, covered)
+    shoot(phone, "editor-phone")
+
+
 def test_editor_controls_have_names(matrix_site, page):
     """A screen reader announces every control of the query editor by a name."""
     _settings, server, _store = matrix_site
